@@ -1,3 +1,44 @@
-"""quantkit — timing and backtests of Chinese A-share ETFs with published sell-side quant models."""
+"""quantkit — timing and backtests of Chinese A-share ETFs with published sell-side quant models.
+
+The public API is importable from here (``import quantkit as qk``); names resolve lazily so that
+``import quantkit`` stays cheap and heavy libraries load only when a function needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    # data
+    "load_prices": "quantkit.data.api", "load_valuation": "quantkit.data.api", "fetch": "quantkit.data.api",
+    "list_data": "quantkit.data.api", "import_file": "quantkit.data.api", "name_of": "quantkit.data.api",
+    "normalize_symbol": "quantkit.data.symbols", "Symbol": "quantkit.data.symbols",
+    # models
+    "timing_regime": "quantkit.models", "profit_effect": "quantkit.models",
+    "valuation_percentile": "quantkit.models", "valuation_state": "quantkit.models",
+    "position_weight": "quantkit.models", "position_weights": "quantkit.models",
+    "market_state": "quantkit.models", "quadrants": "quantkit.models", "select_rotation": "quantkit.models",
+    # backtest
+    "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
+    "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest",
+    # errors
+    "QuantkitError": "quantkit.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'quantkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,60 @@
+"""Entry point of the ``quantkit`` command.
+
+Each command lives in its own module of this package with a ``register(subparsers)`` function
+that adds its parser and sets ``func``; modules import heavy libraries inside ``func`` only.
+Expected failures (:class:`~quantkit.errors.QuantkitError`) print one line to stderr and exit
+non-zero; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from quantkit import __version__
+from quantkit.errors import QuantkitError
+
+COMMANDS = ("data_cmd", "signal_cmd", "backtest_cmd", "weekly_cmd")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+        self.exit(2, f"quantkit: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="quantkit", description="Timing and backtests of A-share ETFs on real prices.")
+    parser.add_argument("--version", action="version", version=f"quantkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"quantkit.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"quantkit.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except QuantkitError as exc:
+        print(f"quantkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("quantkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The public data API: ``load_prices``, ``load_valuation``, ``fetch``, ``list_data``, ``import_file``.
+
+Reading never touches the network unless asked (``refresh=True`` or ``fetch``): the fetched
+store is preferred, then the committed snapshot. When every provider fails, the cached data is
+used and a single plain line says so on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from quantkit.data.schema import validate_bars, validate_valuation
+from quantkit.data.store import ParquetStore, Snapshot
+from quantkit.data.symbols import Symbol, normalize_symbol
+from quantkit.errors import ConfigError, DataUnavailableError, ProviderError, QuantkitError
+
+_said: set[str] = set()
+
+
+def say_once(message: str) -> None:
+    """Print a notice to stderr once per process (offline fallbacks, stale data)."""
+    if message not in _said:
+        _said.add(message)
+        print(message, file=sys.stderr)
+
+
+def today() -> date:
+    return date.today()
+
+
+def parse_date(value: str | date | datetime | pd.Timestamp | None, what: str = "date") -> pd.Timestamp | None:
+    """A user-supplied date as a Timestamp; :class:`ConfigError` with the bad value otherwise."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31") from None
+    if ts is pd.NaT:
+        raise ConfigError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31")
+    return ts.tz_localize(None) if ts.tzinfo else ts.normalize()
+
+
+def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
+    now = pd.Timestamp(today())
+    for label, ts in (("start", start), ("end", end)):
+        if ts is not None and ts > now:
+            raise ConfigError(f"{label} date {ts.date()} is in the future (today is {now.date()})")
+    if start is not None and end is not None and start > end:
+        raise ConfigError(f"start date {start.date()} is after end date {end.date()}")
+
+
+@dataclass(frozen=True)
+class DataSources:
+    """Where data comes from: the fetched store, the committed snapshot, and the providers to try."""
+
+    store: ParquetStore
+    snapshot: Snapshot
+    providers: Sequence | None = None  # None → quantkit.data.providers.default_providers()
+
+    def provider_list(self) -> list:
+        if self.providers is not None:
+            return list(self.providers)
+        from quantkit.data.providers import default_providers
+
+        return default_providers()
+
+
+_default: DataSources | None = None
+
+
+def default_sources() -> DataSources:
+    global _default
+    if _default is None:
+        _default = DataSources(ParquetStore(), Snapshot())
+    return _default
+
+
+def _cached(sym: Symbol, sources: DataSources, kind: str = "prices") -> pd.DataFrame | None:
+    frame = sources.store.read(sym.code, kind)
+    return frame if frame is not None else sources.snapshot.read(sym.code, kind)
+
+
+def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
+    """The instrument's short name (e.g. 稀有金属ETF) if the store or snapshot knows it, else ''."""
+    sym = normalize_symbol(symbol)
+    src = sources or default_sources()
+    entry = src.snapshot.entry(sym.code) or src.store.entry(sym.code)
+    return (entry.meta.get("name") if entry else "") or ""
+
+
+def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
+    """Fetch what is missing after ``cached`` (or everything) from the first provider that answers.
+
+    Incremental: a few overlapping bars are refetched; if their closes differ from the cache the
+    provider's adjustment has moved (a distribution since the last fetch) and the whole history is
+    fetched again so that qfq levels are never mixed.
+    """
+    errors = []
+    for provider in sources.provider_list():
+        try:
+            if cached is not None and len(cached) > 5:
+                start = cached.index[-5].date()
+                new = provider.daily(sym, start=start)
+                overlap = cached.index.intersection(new.index)
+                same = len(overlap) > 0 and bool(
+                    ((cached.loc[overlap, "close"] - new.loc[overlap, "close"]).abs()
+                     <= 1e-9 + 1e-6 * cached.loc[overlap, "close"].abs()).all())
+                if same:
+                    merged = pd.concat([cached.loc[cached.index < new.index[0]], new])
+                    merged.attrs = dict(new.attrs)
+                    return validate_bars(merged, sym.code, origin=provider.name)
+            return provider.daily(sym)
+        except ProviderError as exc:
+            errors.append(f"{provider.name}: {exc}")
+        except OSError as exc:
+            errors.append(f"{provider.name}: {type(exc).__name__}: {exc}")
+    raise ProviderError("; ".join(errors) or "no provider configured")
+
+
+def _staleness_note(frame: pd.DataFrame) -> str:
+    last = frame.index[-1].date()
+    age = (today() - last).days
+    source = "data_cache snapshot" if frame.attrs.get("source") == "snapshot" else "data_cache store"
+    return f"network unavailable: using {source} through {last} ({age} days old)"
+
+
+def load_prices(
+    symbol: str | Symbol,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    refresh: bool = False,
+    *,
+    sources: DataSources | None = None,
+) -> pd.DataFrame:
+    """Daily bars of one ETF or index in the canonical schema (see :mod:`quantkit.data.schema`).
+
+    ``start``/``end`` are inclusive dates. Without ``refresh`` nothing is fetched: the fetched
+    store or else the committed snapshot answers. With ``refresh`` the providers are asked for
+    the missing bars first; if all fail, cached data is returned and one line says so.
+    """
+    sym = normalize_symbol(symbol)
+    start_ts, end_ts = parse_date(start, "start"), parse_date(end, "end")
+    check_range(start_ts, end_ts)
+    src = sources or default_sources()
+    frame = _cached(sym, src)
+    if refresh:
+        try:
+            fresh = _fetch_one(sym, src, frame)
+            src.store.write(sym.code, fresh, name=name_of(sym, src))
+            frame = src.store.read(sym.code)
+        except ProviderError:
+            if frame is None:
+                raise DataUnavailableError(
+                    f"no data for {sym.code}: every provider failed and it is not in data_cache; "
+                    "check the network and the code, then `quantkit fetch " + sym.code + "`") from None
+            say_once(_staleness_note(frame))
+    if frame is None:
+        raise DataUnavailableError(
+            f"no data for {sym.code}: not in the data_cache snapshot or store; run `quantkit fetch {sym.code}` "
+            "when online, or `quantkit data import FILE --symbol " + sym.code + "`")
+    out = frame.loc[start_ts:end_ts] if (start_ts is not None or end_ts is not None) else frame
+    if out.empty:
+        raise DataUnavailableError(
+            f"no {sym.code} bars between {start_ts.date() if start_ts is not None else 'start'} and "
+            f"{end_ts.date() if end_ts is not None else 'end'}: data covers {frame.index[0].date()} to {frame.index[-1].date()}")
+    out = out.copy()
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def load_valuation(index: str | Symbol = "000300", *, sources: DataSources | None = None) -> pd.DataFrame:
+    """Daily valuation of an index: columns ``pe`` and ``pb`` (NaN where the source has none).
+
+    000300 carries PE-TTM and PB (乐咕乐股); CSI indices carry the PE csindex publishes.
+    """
+    sym = normalize_symbol(index)
+    frame = _cached(sym, sources or default_sources(), "valuation")
+    if frame is None:
+        raise DataUnavailableError(f"no valuation data for {sym.code}: the snapshot has PE/PB for 000300 and "
+                                   "PE for the CSI indices (000985, 930713, …)")
+    return validate_valuation(frame, sym.code)
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """Result of fetching one symbol: ``status`` is ``updated``, ``cached`` (fell back) or ``failed``."""
+
+    symbol: str
+    status: str
+    rows: int
+    last_date: str | None
+    source: str
+    message: str = ""
+
+
+def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
+          progress: Callable[[Iterable], Iterable] | None = None) -> list[FetchOutcome]:
+    """Fetch (incrementally) each symbol into the store; never raises for one symbol's failure."""
+    src = sources or default_sources()
+    items = list(symbols)
+    outcomes = []
+    for raw in (progress(items) if progress else items):
+        try:
+            sym = normalize_symbol(raw)
+            cached = _cached(sym, src)
+            try:
+                fresh = _fetch_one(sym, src, cached)
+                src.store.write(sym.code, fresh, name=name_of(sym, src))
+                outcomes.append(FetchOutcome(sym.code, "updated", len(fresh), str(fresh.index[-1].date()),
+                                             fresh.attrs.get("source", "")))
+            except ProviderError as exc:
+                if cached is None:
+                    outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc)))
+                else:
+                    outcomes.append(FetchOutcome(sym.code, "cached", len(cached), str(cached.index[-1].date()),
+                                                 cached.attrs.get("source", ""), _staleness_note(cached)))
+        except QuantkitError as exc:
+            outcomes.append(FetchOutcome(str(raw), "failed", 0, None, "", str(exc)))
+    return outcomes
+
+
+def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
+    """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days)."""
+    src = sources or default_sources()
+    rows = {}
+    for key, meta in src.snapshot.manifest.items():
+        rows[(meta["symbol"], meta["kind"])] = {**meta, "source": "snapshot"}
+    for key, meta in src.store.manifest().items():
+        kind = "valuation" if key.startswith("valuation/") else (rows.get((meta["symbol"], "etf"), {}).get("kind")
+                                                                 or normalize_symbol(meta["symbol"]).kind)
+        prev = rows.get((meta["symbol"], kind), {})
+        rows[(meta["symbol"], kind)] = {**prev, **meta, "kind": kind, "name": meta.get("name") or prev.get("name", ""),
+                                        "source": meta.get("source", "store")}
+    table = pd.DataFrame([
+        {"symbol": r["symbol"], "name": r.get("name", ""), "kind": r["kind"], "first_date": r["first_date"],
+         "last_date": r["last_date"], "rows": r["rows"], "source": r["source"],
+         "age_days": (today() - date.fromisoformat(r["last_date"])).days}
+        for r in rows.values()
+    ])
+    return table.sort_values(["kind", "symbol"]).reset_index(drop=True)
+
+
+def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = None,
+                volume_unit: str = "shares") -> pd.DataFrame:
+    """Validate a user's CSV/parquet export and put it in the store; a bad file changes nothing."""
+    from quantkit.data.providers.local_file import read_price_file
+
+    sym = normalize_symbol(symbol)
+    frame = read_price_file(Path(path), sym.code, volume_unit=volume_unit)
+    frame.attrs.update({"symbol": sym.code, "source": f"import:{Path(path).name}",
+                        "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    src = sources or default_sources()
+    src.store.write(sym.code, frame, name=name_of(sym, src))
+    return frame
