@@ -259,3 +259,18 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
     src = sources or default_sources()
     src.store.write(sym.code, frame, name=name_of(sym, src))
     return frame
+
+
+def load_panel(symbols: Iterable[str], start: str | date | None = None, end: str | date | None = None,
+               fields: Sequence[str] = ("close", "amount", "volume", "turnover"), *,
+               sources: DataSources | None = None) -> dict[str, pd.DataFrame]:
+    """Several symbols side by side: ``{field: DataFrame(index date, columns code)}`` on the union
+    of their dates (NaN where a symbol has no bar). Symbols without data in the range are left out."""
+    frames = {}
+    for raw in symbols:
+        code = normalize_symbol(raw).code
+        try:
+            frames[code] = load_prices(code, start, end, sources=sources)
+        except DataUnavailableError:
+            continue
+    return {f: pd.DataFrame({code: bars[f] for code, bars in frames.items()}) for f in fields}

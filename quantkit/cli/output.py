@@ -1,0 +1,82 @@
+"""Shared output helpers of the CLI: readable tables for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import date, datetime
+from typing import Any, Iterable, Sequence
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) >= 0x1100 and (0x1100 <= ord(ch) <= 0x115F or 0x2E80 <= ord(ch) <= 0xFFDC) else 1
+               for ch in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return str(value)
+
+
+def format_table(rows: Iterable[Sequence[Any]], headers: Sequence[str], align: str | None = None) -> str:
+    """Plain-text table; ``align`` is one char per column, ``l`` or ``r`` (default: left)."""
+    body = [[_cell(v) for v in row] for row in rows]
+    cols = len(headers)
+    align = align or "l" * cols
+    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = []
+        for i, text in enumerate(cells):
+            pad = " " * (widths[i] - _width(text))
+            parts.append(pad + text if align[i] == "r" else text + pad)
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in body)])
+
+
+def pct(value: float | None, digits: int = 2) -> str:
+    """A decimal fraction as a percentage string: 0.0654 → '6.54%'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value * 100:.{digits}f}%"
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, (date, datetime)):
+        return obj.isoformat()
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def clean_json(obj: Any) -> Any:
+    """Replace NaN/inf by None recursively, so the output is strict JSON."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {k: clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(clean_json(obj), ensure_ascii=False, indent=2, default=_default)
+
+
+def write_json(obj: Any, target: str) -> None:
+    """Write JSON to a file path, or to stdout when ``target`` is ``-``."""
+    text = dumps(obj) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        from pathlib import Path
+
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text, encoding="utf-8")

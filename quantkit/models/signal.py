@@ -1,0 +1,140 @@
+"""The signal of one ETF as of one day: its own timing state, the market state, its quadrant.
+
+This is what ``quantkit signal`` prints and what the weekly report tabulates. Everything is
+computed from bars dated on or before ``as_of`` only (the data is cut before any model runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from quantkit.data.api import load_panel, load_prices, load_valuation, name_of, parse_date, today
+from quantkit.data.symbols import normalize_symbol
+from quantkit.data.universe import THEME_ETFS
+from quantkit.errors import ConfigError, DataUnavailableError
+
+
+@dataclass(frozen=True)
+class MarketSignal:
+    """Market state on the reference index: fractions are decimals (0.0654 = 6.54 %)."""
+
+    index: str
+    name: str
+    date: str
+    close: float
+    regime: str | None
+    distance: float | None
+    profit_effect: float | None
+    effective_regime: str | None
+    valuation_index: str
+    pe_percentile: float | None
+    pb_percentile: float | None
+    valuation: str | None
+    position: float | None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One ETF's signal as of ``as_of`` (the last session on or before the requested date)."""
+
+    symbol: str
+    name: str
+    as_of: str
+    close: float
+    ma_short: float | None
+    ma_long: float | None
+    distance: float | None
+    regime: str | None
+    profit_effect: float | None
+    market: MarketSignal
+    quadrant: int | None
+    rise: float | None
+    crowding: float | None
+    quadrant_reason: str
+    data: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(value) -> str | None:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def resolve_as_of(bars: pd.DataFrame, symbol: str, as_of: str | date | None) -> pd.Timestamp:
+    """The last session on or before ``as_of``; errors for dates outside the data."""
+    first, last = bars.index[0], bars.index[-1]
+    if as_of is None:
+        return last
+    ts = parse_date(as_of, "--as-of")
+    if ts > pd.Timestamp(today()):
+        raise ConfigError(f"--as-of {ts.date()} is in the future (today is {today()})")
+    if ts < first:
+        raise DataUnavailableError(f"--as-of {ts.date()} is before {symbol}'s data starts ({first.date()})")
+    if ts > last:
+        raise DataUnavailableError(f"--as-of {ts.date()} is after the last {symbol} bar ({last.date()}): "
+                                   f"run `quantkit fetch {symbol}` for newer data")
+    return bars.index[bars.index <= ts][-1]
+
+
+def market_signal(as_of: pd.Timestamp, index: str = "000985", valuation_index: str = "000300") -> MarketSignal:
+    """The market state (regime, profit effect, valuation, suggested position) on ``as_of``."""
+    from quantkit.models.position import MarketParams, market_state
+
+    idx = normalize_symbol(index).code
+    close = load_prices(idx, end=as_of.date()).close
+    valuation = load_valuation(valuation_index)
+    valuation = valuation.loc[:as_of]
+    state = market_state(close, valuation, MarketParams(valuation_index=valuation_index)).iloc[-1]
+    return MarketSignal(
+        index=idx, name=name_of(idx), date=str(close.index[-1].date()), close=float(state["close"]),
+        regime=_text(state["regime"]), distance=_num(state["distance"]), profit_effect=_num(state["profit_effect"]),
+        effective_regime=_text(state["effective_regime"]), valuation_index=normalize_symbol(valuation_index).code,
+        pe_percentile=_num(state["pe_percentile"]), pb_percentile=_num(state["pb_percentile"]),
+        valuation=_text(state["valuation"]), position=_num(state["position"]),
+    )
+
+
+def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, index: str = "000985",
+                   extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rise-versus-crowding table of ``universe`` (plus ``extra`` codes) on ``as_of``."""
+    from quantkit.models.rotation import quadrants
+
+    codes = tuple(dict.fromkeys([*universe, *extra]))
+    panel = load_panel(codes, end=as_of.date())
+    market_amount = load_prices(index, end=as_of.date()).amount
+    return quadrants(panel["close"], panel["amount"], market_amount, as_of=as_of,
+                     turnover=panel["turnover"], volume=panel["volume"])
+
+
+def signal(etf: str, index: str = "000985", as_of: str | date | None = None,
+           valuation_index: str = "000300", universe: tuple[str, ...] = THEME_ETFS) -> Signal:
+    """Evaluate one ETF as of a date using only data up to that date."""
+    from quantkit.models.timing import profit_effect, timing_regime
+
+    sym = normalize_symbol(etf)
+    bars = load_prices(sym)
+    day = resolve_as_of(bars, sym.code, as_of)
+    close = bars.close.loc[:day]
+    timing = timing_regime(close).iloc[-1]
+    pe = profit_effect(close).iloc[-1]
+    market = market_signal(day, index, valuation_index)
+    table = quadrant_table(day, universe, index, extra=(sym.code,))
+    row = table.loc[sym.code] if sym.code in table.index else None
+    last = bars.index[-1].date()
+    return Signal(
+        symbol=sym.code, name=name_of(sym), as_of=str(day.date()), close=float(close.iloc[-1]),
+        ma_short=_num(timing["ma_short"]), ma_long=_num(timing["ma_long"]), distance=_num(timing["distance"]),
+        regime=_text(timing["regime"]), profit_effect=_num(pe), market=market,
+        quadrant=None if row is None or pd.isna(row["quadrant"]) else int(row["quadrant"]),
+        rise=None if row is None else _num(row["rise"]), crowding=None if row is None else _num(row["crowding"]),
+        quadrant_reason="" if row is None else str(row.get("reason", "") or ""),
+        data={"source": bars.attrs.get("source", ""), "last_date": str(last), "stale_days": (today() - last).days},
+    )

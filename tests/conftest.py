@@ -1,0 +1,37 @@
+"""Shared fixtures: an isolated store beside the real committed snapshot; no network, ever."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), ".numba_cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Any attempt to open a non-local socket fails the way an offline machine does."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+            return real_connect(self, address)
+        raise OSError(f"network disabled in tests (tried {host})")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def store_dir(tmp_path, monkeypatch):
+    """A fresh, empty fetched-data store; the committed snapshot stays the fallback."""
+    from quantkit.data import api
+
+    root = tmp_path / "data"
+    monkeypatch.setenv("QUANTKIT_DATA_DIR", str(root))
+    monkeypatch.setattr(api, "_default", None)
+    api._said.clear()
+    yield root
+    monkeypatch.setattr(api, "_default", None)

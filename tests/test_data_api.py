@@ -1,0 +1,96 @@
+"""load_prices / fetch behaviour with fake providers: incremental updates, offline fallback, bad input."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import quantkit as qk
+from quantkit.data import api
+from quantkit.data.api import DataSources
+from quantkit.data.store import ParquetStore, Snapshot
+from quantkit.errors import ConfigError, DataUnavailableError, ProviderError, SymbolError
+
+
+class FakeProvider:
+    """Serves a fixed frame (sliced by start), or fails like an offline service."""
+
+    name = "fake"
+
+    def __init__(self, frame=None, fail=False):
+        self.frame, self.fail, self.calls = frame, fail, []
+
+    def daily(self, symbol, start=None, end=None, adjust="qfq"):
+        self.calls.append((symbol.code, start))
+        if self.fail:
+            raise ProviderError("fake: ConnectionError: network is unreachable")
+        out = self.frame.loc[pd.Timestamp(start):] if start else self.frame
+        out = out.copy()
+        out.attrs = {"symbol": symbol.code, "source": "fake", "adjustment": "qfq", "fetched_at": "2026-11-20T08:00:00+00:00"}
+        return out
+
+
+def _sources(tmp_path, provider):
+    return DataSources(ParquetStore(tmp_path / "store"), Snapshot(), [provider])
+
+
+def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(api, "today", lambda: date(2026, 11, 21))
+    api._said.clear()
+    src = _sources(tmp_path, FakeProvider(fail=True))
+    for _ in range(2):
+        bars = api.load_prices("562800", refresh=True, sources=src)
+    assert bars.index[-1] == pd.Timestamp("2026-05-07")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["network unavailable: using data_cache snapshot through 2026-05-07 (198 days old)"]
+
+
+def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):
+    full = qk.load_prices("562800")
+    src = _sources(tmp_path, FakeProvider(full))
+    src.store.write("562800", full.iloc[:-10])
+    out = api.fetch(["562800"], sources=src)
+    assert out[0].status == "updated" and out[0].rows == len(full)
+    (code, start), = src.providers[0].calls
+    assert start == full.index[-15].date()  # five overlapping bars re-checked
+    pd.testing.assert_series_equal(src.store.read("562800").close, full.close, check_freq=False)
+
+
+def test_adjustment_change_triggers_full_refetch(tmp_path):
+    full = qk.load_prices("562800")
+    cached = full.iloc[:-10].copy()
+    cached[["open", "high", "low", "close"]] *= 1.01  # levels of an older qfq anchor
+    provider = FakeProvider(full)
+    src = _sources(tmp_path, provider)
+    src.store.write("562800", cached)
+    api.fetch(["562800"], sources=src)
+    assert [c[1] for c in provider.calls] == [full.index[-15].date(), None]
+    pd.testing.assert_series_equal(src.store.read("562800").close, full.close, check_freq=False)
+
+
+def test_fetch_reports_each_symbol_without_raising(tmp_path):
+    src = _sources(tmp_path, FakeProvider(fail=True))
+    out = {o.symbol: o for o in api.fetch(["562800", "159001", "56O860"], sources=src)}
+    assert out["562800"].status == "cached" and "network unavailable" in out["562800"].message
+    assert out["159001"].status == "failed"
+    assert out["56O860"].status == "failed" and "malformed" in out["56O860"].message
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(symbol="999999"), SymbolError, "unknown code 999999"),
+    (dict(symbol="56O860"), SymbolError, "malformed symbol"),
+    (dict(symbol="562800", start="2025-06-01", end="2025-01-01"), ConfigError, "after end date"),
+    (dict(symbol="562800", end="2099-01-01"), ConfigError, "in the future"),
+    (dict(symbol="562800", start="last tuesday"), ConfigError, "is not a date"),
+    (dict(symbol="562800", start="2010-01-01", end="2010-12-31"), DataUnavailableError, "data covers 2021-09-27"),
+    (dict(symbol="159001"), DataUnavailableError, "quantkit fetch 159001"),
+])
+def test_bad_requests_raise_one_clear_line(kwargs, error, words, store_dir):
+    with pytest.raises(error) as err:
+        qk.load_prices(**kwargs)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_start_end_are_inclusive():
+    bars = qk.load_prices("560860", start="2025-12-01", end="2025-12-31")
+    assert bars.index[0] == pd.Timestamp("2025-12-01") and bars.index[-1] == pd.Timestamp("2025-12-31")
