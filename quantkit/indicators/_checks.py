@@ -1,0 +1,46 @@
+"""Parameter checks shared by the indicators (and reused by the models)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import pandas as pd
+
+from quantkit.errors import ConfigError
+
+
+def check_window(value: object, name: str = "window") -> int:
+    """``value`` as a positive number of bars; :class:`ConfigError` naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ConfigError(f"{name} must be a positive whole number of bars, got {value!r}")
+    return int(value)
+
+
+def check_nonnegative(value: object, name: str) -> float:
+    """``value`` as a finite float ≥ 0; :class:`ConfigError` naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a finite number ≥ 0 (a decimal fraction: 0.03 means 3%), got {value!r}")
+    return float(value)
+
+
+def check_date(value: object, name: str) -> pd.Timestamp | None:
+    """A date-like ``value`` as a tz-naive midnight Timestamp (None stays None)."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise ConfigError(f"{name} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31")
+    return (ts.tz_localize(None) if ts.tzinfo else ts).normalize()
+
+
+def check_series(value: object, name: str) -> pd.Series:
+    """A Series input (a one-column frame is accepted); :class:`ConfigError` naming ``name`` otherwise."""
+    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
+        value = value.iloc[:, 0]
+    if not isinstance(value, pd.Series):
+        raise ConfigError(f"{name} must be a pandas Series indexed by date, got {type(value).__name__}")
+    return value

@@ -1,0 +1,239 @@
+"""Rotation model: rise versus crowding quadrants (华西证券 主题ETF 象限图).
+
+For each ETF at a date ``as_of``:
+
+- ``rise``: return over ``lookback`` trading days of the ETF ending at ``as_of`` (default 243,
+  one year), or since the close on/before ``anchor`` when given (the research chart uses "since
+  the start of 2025");
+- crowding components, each the expanding percentile (from ``history_start``, data up to
+  ``as_of`` only) of a ``window``-day average: share of market turnover (amount / market amount),
+  turnover rate (when known), daily volatility; ``crowding`` is the mean of the available ones;
+- quadrant: split at the cross-sectional median of rise (strictly above = high) and crowding 0.5
+  (strictly above = high). Q1 high rise & high crowding, Q2 high rise & low crowding, Q3 low rise
+  & low crowding, Q4 low rise & high crowding.
+
+Amount estimate: ETF amounts in the snapshot stop in 2025-07 for most codes (2026-03 for some)
+while prices and volumes go on. Where the amount is missing it is estimated as close × volume,
+scaled by the median ratio of known amount to close × volume over the last 20 days on which both
+were known (see :func:`quantkit.indicators.estimate_amount`: several codes' qfq closes are
+scaled by a unit split their volumes are not, so the raw product is off by a constant factor up
+to 3×). The ``amount_estimated`` column says when the amount average at ``as_of`` used any
+estimated day. Turnover rates are never estimated: the component is left out when unknown.
+
+ETFs with too short a history, no price at ``as_of`` or no crowding data get a row with NaN
+quadrant and a ``reason``. See ``seeds/rotation.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from quantkit.errors import ConfigError
+from quantkit.indicators import estimate_amount, latest_percentile, rolling_volatility, sma, turnover_share
+from quantkit.indicators._checks import check_date, check_series, check_window
+from quantkit.indicators.percentile import check_method
+
+AMOUNT_CALIBRATION_DAYS = 20
+QUADRANTS = (1, 2, 3, 4)
+COLUMNS = ("first_date", "last_date", "bars", "rise", "amount_share", "turnover_rate", "volatility",
+           "amount_share_pct", "turnover_rate_pct", "volatility_pct", "crowding", "quadrant",
+           "amount_estimated", "reason")
+
+
+@dataclass(frozen=True)
+class RotationParams:
+    """Parameters of the rotation model (windows in trading days; dates as YYYY-MM-DD)."""
+
+    lookback: int = 243
+    anchor: str | None = None
+    history_start: str = "2020-01-01"
+    window: int = 20
+    method: str = "rank"
+    preferred: tuple[int, ...] = (2, 3)
+    top_k: int = 3
+
+    def __post_init__(self) -> None:
+        check_window(self.lookback, "lookback")
+        check_date(self.anchor, "anchor")
+        check_date(self.history_start, "history_start")
+        check_window(self.window, "window")
+        check_method(self.method)
+        _check_preferred(self.preferred)
+        check_window(self.top_k, "top_k")
+
+
+def _check_preferred(preferred: Iterable[int]) -> tuple[int, ...]:
+    try:
+        items = tuple(preferred)
+    except TypeError:
+        items = (preferred,)
+    if not items or any(isinstance(q, bool) or q not in QUADRANTS for q in items):
+        raise ConfigError(f"preferred must list quadrants among 1, 2, 3, 4, got {preferred!r}")
+    return items
+
+
+def _frame(value: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
+    if value is None:
+        return None
+    if not isinstance(value, pd.DataFrame):
+        raise ConfigError(f"{name} must be a DataFrame with one column per symbol, got {type(value).__name__}")
+    return value
+
+
+def _column(frame: pd.DataFrame | None, symbol: str, days: pd.Index) -> pd.Series:
+    """``frame[symbol]`` on the symbol's trading ``days`` (NaN when the frame or column is absent)."""
+    if frame is None or symbol not in frame.columns:
+        return pd.Series(np.nan, index=days)
+    return frame[symbol].reindex(days).astype("float64")
+
+
+def _ymd(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%d")
+
+
+def _symbol_row(symbol: str, frames: dict[str, pd.DataFrame | None], market: pd.Series, as_of: pd.Timestamp,
+                p: RotationParams, anchor: pd.Timestamp | None) -> dict:
+    """One row of :func:`quadrants`; every input is already cut at ``as_of``."""
+    row: dict = {c: np.nan for c in COLUMNS}
+    row.update(first_date=pd.NaT, last_date=pd.NaT, bars=0, amount_estimated=False, reason="")
+    px = frames["close"][symbol].astype("float64").dropna()
+    if px.empty:
+        row["reason"] = "no price data"
+        return row
+    row.update(first_date=px.index[0], last_date=px.index[-1], bars=len(px))
+    if px.index[-1] != as_of:
+        row["reason"] = f"no price at as-of; last {_ymd(px.index[-1])}"
+        return row
+
+    # rise
+    if anchor is None:
+        if len(px) < p.lookback + 1:
+            row["reason"] = f"listed {_ymd(px.index[0])}: {len(px)} bars < {p.lookback + 1} for a {p.lookback}-day rise"
+            return row
+        row["rise"] = px.iloc[-1] / px.iloc[-1 - p.lookback] - 1.0
+    else:
+        base = px.loc[:anchor]
+        if base.empty:
+            row["reason"] = f"listed {_ymd(px.index[0])}: after anchor {_ymd(anchor)}"
+            return row
+        row["rise"] = px.iloc[-1] / base.iloc[-1] - 1.0
+
+    # crowding components, on the ETF's own trading days (valid closes)
+    days = px.index
+    amt_known = _column(frames["amount"], symbol, days)
+    amt = estimate_amount(px, _column(frames["volume"], symbol, days), amt_known, calibration=AMOUNT_CALIBRATION_DAYS)
+    share = sma(turnover_share(amt, market), p.window)
+    rate = sma(_column(frames["turnover"], symbol, days) / 100.0, p.window)
+    vol = rolling_volatility(px, p.window)
+    start = check_date(p.history_start, "history_start")
+    for name, series in (("amount_share", share), ("turnover_rate", rate), ("volatility", vol)):
+        row[name] = series.iloc[-1]
+        row[f"{name}_pct"] = latest_percentile(series, p.method, start)
+    used = amt_known.iloc[-p.window:]
+    row["amount_estimated"] = bool(used.isna().any() and pd.notna(row["amount_share"]))
+    parts = [row[f"{n}_pct"] for n in ("amount_share", "turnover_rate", "volatility")]
+    parts = [x for x in parts if pd.notna(x)]
+    if not parts:
+        row["reason"] = "no crowding data at as-of (amount, volume and turnover unknown)"
+        return row
+    row["crowding"] = float(np.mean(parts))
+    return row
+
+
+def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, as_of: object,
+              lookback: int = 243, anchor: object = None, turnover: pd.DataFrame | None = None,
+              history_start: object = "2020-01-01", window: int = 20, volume: pd.DataFrame | None = None,
+              *, method: str = "rank", params: RotationParams | None = None) -> pd.DataFrame:
+    """Rise, crowding and quadrant of each symbol at ``as_of`` (one row per column of ``close``).
+
+    Inputs are frames indexed by date with one column per symbol: ``close`` (CNY), ``amount``
+    (CNY, NaN when unknown), ``volume`` (shares; used to estimate missing amounts),
+    ``turnover`` (%); ``market_amount`` is the market's traded amount (CNY, e.g. 000985).
+    ``as_of`` resolves to the last session on or before it (sessions: dates of ``close`` and
+    ``market_amount``); only data up to it is used. ``params`` replaces ``lookback, anchor,
+    history_start, window, method`` when given.
+
+    Columns: ``first_date, last_date, bars`` (valid closes up to as_of), ``rise`` (decimal),
+    ``amount_share, turnover_rate`` (``window``-day averages, decimal), ``volatility`` (daily,
+    decimal), their percentiles ``*_pct`` and ``crowding`` (fractions in [0, 1]), ``quadrant``
+    (1–4, missing when a reason is given), ``amount_estimated`` (bool), ``reason`` (empty when
+    placed). ``attrs``: ``as_of`` (resolved) and ``rise_median``.
+    """
+    p = params if params is not None else RotationParams(lookback=lookback, anchor=anchor, history_start=history_start,
+                                                         window=window, method=method)
+    close = _frame(close, "close")
+    amount, turnover, volume = _frame(amount, "amount"), _frame(turnover, "turnover"), _frame(volume, "volume")
+    market = check_series(market_amount, "market_amount")
+    as_of_ts = check_date(as_of, "as_of")
+    if as_of_ts is None:
+        raise ConfigError("as_of is required: the date at which to place the ETFs, e.g. 2025-12-31")
+    anchor_ts = check_date(p.anchor, "anchor")
+    sessions = close.index.union(market.dropna().index)
+    sessions = sessions[sessions <= as_of_ts]
+    if len(sessions) == 0:
+        raise ConfigError(f"as_of {_ymd(as_of_ts)} is before the first date of the data "
+                          f"({_ymd(close.index.union(market.index)[0])})")
+    as_of_ts = sessions[-1]
+    if anchor_ts is not None and anchor_ts >= as_of_ts:
+        raise ConfigError(f"anchor {_ymd(anchor_ts)} must be before as_of {_ymd(as_of_ts)}")
+
+    frames = {name: None if f is None else f.loc[f.index <= as_of_ts]
+              for name, f in (("close", close), ("amount", amount), ("volume", volume), ("turnover", turnover))}
+    market = market.loc[market.index <= as_of_ts]
+    rows = {symbol: _symbol_row(symbol, frames, market, as_of_ts, p, anchor_ts) for symbol in close.columns}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    table.index = pd.Index([str(s) for s in table.index], name="symbol")
+    table["bars"] = table["bars"].astype("int64")
+    table["amount_estimated"] = table["amount_estimated"].astype(bool)
+    table["reason"] = table["reason"].astype(object)
+    for col in ("first_date", "last_date"):
+        table[col] = pd.to_datetime(table[col])
+
+    placed = table["reason"] == ""
+    median = float(table.loc[placed, "rise"].median()) if placed.any() else float("nan")
+    high_rise = table["rise"] > median
+    high_crowd = table["crowding"] > 0.5
+    quadrant = np.select([high_rise & high_crowd, high_rise & ~high_crowd, ~high_rise & ~high_crowd],
+                         [1, 2, 3], default=4)
+    table["quadrant"] = pd.array(np.where(placed, quadrant, 0), dtype="Int64")
+    table.loc[~placed, "quadrant"] = pd.NA
+    table.attrs = {"as_of": as_of_ts, "rise_median": median}
+    return table
+
+
+def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = (2, 3), top_k: int = 3) -> list[str]:
+    """Up to ``top_k`` symbols from the ``preferred`` quadrants, in that order, by rise (descending) within each."""
+    preferred = _check_preferred(preferred)
+    top_k = check_window(top_k, "top_k")
+    if not isinstance(table, pd.DataFrame) or not {"quadrant", "rise"} <= set(table.columns):
+        raise ConfigError("table must be the output of quadrants() (columns 'quadrant' and 'rise')")
+    chosen: list[str] = []
+    for q in preferred:
+        members = table.loc[table["quadrant"].eq(q).fillna(False).astype(bool)]
+        for symbol in members.sort_values("rise", ascending=False, kind="stable").index:
+            if len(chosen) == top_k:
+                return chosen
+            if symbol not in chosen:
+                chosen.append(str(symbol))
+    return chosen
+
+
+def load_rotation_inputs(symbols: Iterable[str] | None = None, market: str = "000985", *, sources=None) -> dict:
+    """Stored prices of ``symbols`` (default: the theme ETFs) as the keyword inputs of :func:`quadrants`.
+
+    Returns ``close, amount, volume, turnover`` (frames, one column per symbol) and
+    ``market_amount`` (the ``market`` index's amount, CNY).
+    """
+    from quantkit.data.api import load_prices
+    from quantkit.data.universe import THEME_ETFS
+
+    codes = list(THEME_ETFS if symbols is None else symbols)
+    frames = {code: load_prices(code, sources=sources) for code in codes}
+    out = {col: pd.DataFrame({code: f[col] for code, f in frames.items()}).sort_index()
+           for col in ("close", "amount", "volume", "turnover")}
+    out["market_amount"] = load_prices(market, sources=sources)["amount"]
+    return out
