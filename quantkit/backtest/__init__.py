@@ -1,0 +1,39 @@
+"""Backtests with A-share rules on top of vectorbt: engine, metrics, strategies as TOML, sweeps.
+
+Importing this package is cheap: vectorbt (≈ 6 s) is imported only inside the functions that
+simulate (:func:`run_backtest`, :func:`run_strategy`, the sweep), after ``NUMBA_CACHE_DIR`` is
+set (default ``<repo>/.numba_cache``) so numba's compiled kernels are reused across processes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[2] / ".numba_cache"))
+
+from quantkit.backtest.params import CostParams, ExecutionParams  # noqa: E402
+from quantkit.backtest.result import BacktestResult  # noqa: E402
+from quantkit.backtest.strategy import Strategy, apply_overrides, load_strategy, parse_strategy  # noqa: E402
+
+_LAZY = {
+    "run_backtest": "quantkit.backtest.engine",
+    "run_strategy": "quantkit.backtest.strategy",
+    "build_target_weights": "quantkit.backtest.strategy",
+    "sweep_timing": "quantkit.backtest.sweep",
+    "SweepResult": "quantkit.backtest.sweep",
+}
+
+__all__ = ["run_backtest", "BacktestResult", "load_strategy", "run_strategy", "ExecutionParams", "CostParams",
+           "Strategy", "apply_overrides", "parse_strategy", "build_target_weights", "sweep_timing", "SweepResult"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'quantkit.backtest' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

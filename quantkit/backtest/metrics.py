@@ -1,0 +1,307 @@
+"""Performance metrics as pure functions of a daily returns series (empyrical style).
+
+Conventions: returns are simple daily returns as decimal fractions (0.01 = +1 %), one per
+trading session, the return of a session belonging to that session's date. Years have
+``PERIODS = 243`` trading sessions (A-share calendar). Ratios use a zero risk-free rate.
+Drawdowns are negative fractions (−0.25 = 25 % below the running peak). The formulas follow
+empyrical (and quantstats) so figures agree with them on the same series:
+
+- annual return is the CAGR ``(1 + total)^(243 / n) − 1`` over ``n`` returns;
+- volatility, Sharpe use the sample standard deviation (ddof = 1);
+- Sortino divides the annualised mean by the root-mean-square of the negative returns
+  (all days in the denominator of the mean square);
+- max drawdown is measured on wealth starting at 1 before the first return.
+
+Functions that take a Series also accept a DataFrame (one column per portfolio) and then
+return a Series, which the parameter sweep uses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PERIODS = 243
+
+Returns = pd.Series | pd.DataFrame
+
+
+def _arr(returns: Returns | np.ndarray) -> np.ndarray:
+    a = np.asarray(returns, dtype=float)
+    return a
+
+
+def _wrap(values: np.ndarray, returns: Returns | np.ndarray) -> Any:
+    if np.ndim(values) == 0:
+        return float(values)
+    if isinstance(returns, pd.DataFrame):
+        return pd.Series(values, index=returns.columns)
+    return values
+
+
+def total_return(returns: Returns) -> float | pd.Series:
+    """Compounded return over the whole series (decimal)."""
+    a = _arr(returns)
+    return _wrap(np.prod(1.0 + np.nan_to_num(a), axis=0) - 1.0, returns)
+
+
+def annual_return(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
+    """CAGR (decimal per year) with ``periods`` sessions per year: (1 + total)^(periods / n) − 1."""
+    a = _arr(returns)
+    n = a.shape[0]
+    if n == 0:
+        return float("nan")
+    growth = np.prod(1.0 + np.nan_to_num(a), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(growth > 0, np.power(np.maximum(growth, 1e-300), periods / n) - 1.0, -1.0)
+    return _wrap(out, returns)
+
+
+def annual_volatility(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
+    """Annualised standard deviation of daily returns (decimal, ddof = 1)."""
+    a = _arr(returns)
+    if a.shape[0] < 2:
+        return float("nan")
+    return _wrap(np.nanstd(a, axis=0, ddof=1) * math.sqrt(periods), returns)
+
+
+def sharpe(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
+    """Annualised Sharpe ratio, risk-free rate 0: mean / std (ddof = 1) × √periods. NaN if std = 0."""
+    a = _arr(returns)
+    if a.shape[0] < 2:
+        return float("nan")
+    mean = np.nanmean(a, axis=0)
+    std = np.nanstd(a, axis=0, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(std > 0, mean / np.where(std > 0, std, 1.0) * math.sqrt(periods), np.nan)
+    return _wrap(out, returns)
+
+
+def sortino(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
+    """Annualised Sortino ratio, target 0: mean × periods / (√mean(min(r, 0)²) × √periods)."""
+    a = _arr(returns)
+    if a.shape[0] < 2:
+        return float("nan")
+    mean = np.nanmean(a, axis=0)
+    downside = np.sqrt(np.nanmean(np.minimum(a, 0.0) ** 2, axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(downside > 0, mean * periods / (np.where(downside > 0, downside, 1.0) * math.sqrt(periods)),
+                       np.nan)
+    return _wrap(out, returns)
+
+
+def _wealth(a: np.ndarray) -> np.ndarray:
+    """Wealth starting at 1 before the first return (one extra leading row)."""
+    w = np.cumprod(1.0 + np.nan_to_num(a), axis=0)
+    ones = np.ones((1,) + a.shape[1:])
+    return np.concatenate([ones, w], axis=0)
+
+
+def drawdown(returns: pd.Series) -> pd.Series:
+    """Drawdown of each session's closing wealth below its running peak (negative fraction)."""
+    w = _wealth(_arr(returns))
+    dd = w / np.maximum.accumulate(w, axis=0) - 1.0
+    return pd.Series(dd[1:], index=returns.index, name="drawdown")
+
+
+def max_drawdown(returns: Returns) -> float | pd.Series:
+    """Deepest drawdown of wealth below its running peak (negative fraction, 0 if none)."""
+    a = _arr(returns)
+    if a.shape[0] == 0:
+        return float("nan")
+    w = _wealth(a)
+    return _wrap(np.min(w / np.maximum.accumulate(w, axis=0) - 1.0, axis=0), returns)
+
+
+def calmar(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
+    """Annual return divided by |max drawdown|; NaN without a drawdown."""
+    ar = np.asarray(annual_return(returns, periods), dtype=float)
+    mdd = np.asarray(max_drawdown(returns), dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(mdd < 0, ar / np.abs(np.where(mdd < 0, mdd, 1.0)), np.nan)
+    return _wrap(out, returns)
+
+
+def drawdown_table(returns: pd.Series, top: int = 5) -> pd.DataFrame:
+    """The ``top`` worst drawdown periods, deepest first.
+
+    Columns: ``peak`` (date of the wealth peak; the day before the first session if the series
+    starts in a drawdown), ``trough`` (date of the lowest close), ``recovery`` (first date the
+    peak is regained, NaT if not yet), ``depth`` (negative fraction), ``days`` (sessions from peak
+    to recovery, or to the last session if unrecovered).
+    """
+    cols = ["peak", "trough", "recovery", "depth", "days"]
+    if len(returns) == 0:
+        return pd.DataFrame(columns=cols)
+    dd = drawdown(returns).to_numpy()
+    idx = returns.index
+    rows = []
+    i, n = 0, len(dd)
+    while i < n:
+        if dd[i] < 0:
+            start = i  # first session under water; the peak is the session before
+            j = i
+            while j < n and dd[j] < 0:
+                j += 1
+            seg = dd[start:j]
+            t = start + int(np.argmin(seg))
+            peak = idx[start - 1] if start > 0 else pd.NaT
+            recovery = idx[j] if j < n else pd.NaT
+            rows.append({"peak": peak, "trough": idx[t], "recovery": recovery, "depth": float(dd[t]),
+                         "days": (j if j < n else n - 1) - (start - 1)})
+            i = j
+        else:
+            i += 1
+    table = pd.DataFrame(rows, columns=cols)
+    return table.sort_values("depth").head(top).reset_index(drop=True)
+
+
+def win_rate(returns: pd.Series, exposure: pd.Series | None = None) -> float:
+    """Share of positive daily returns among the days with a position.
+
+    A day counts when the portfolio held any position during it: exposure (sum of actual
+    end-of-day weights) > 0 that day or at the previous close. Without ``exposure`` every
+    non-zero-return day counts. NaN when there is no such day.
+    """
+    r = returns.astype(float)
+    if exposure is None:
+        mask = r != 0
+    else:
+        e = exposure.reindex(r.index).fillna(0.0)
+        mask = (e > 0) | (e.shift(1, fill_value=0.0) > 0)
+    n = int(mask.sum())
+    return float((r[mask] > 0).sum() / n) if n else float("nan")
+
+
+def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
+    """Closed round trips per symbol: from a flat position back to flat.
+
+    ``trades`` has columns date, symbol, side (``buy``/``sell``), shares, value (CNY), fee (CNY).
+    Returns one row per closed trip: symbol, entry (first buy date), exit (date flat again),
+    bought, sold (CNY), fees (CNY), pnl (CNY, sold − bought − fees), ret (pnl / bought).
+    """
+    cols = ["symbol", "entry", "exit", "bought", "sold", "fees", "pnl", "ret"]
+    if trades is None or len(trades) == 0:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for sym, group in trades.sort_values("date", kind="stable").groupby("symbol", sort=False):
+        pos, bought, sold, fees, entry = 0.0, 0.0, 0.0, 0.0, None
+        for rec in group.itertuples(index=False):
+            if pos == 0 and rec.side == "buy":
+                entry, bought, sold, fees = rec.date, 0.0, 0.0, 0.0
+            if rec.side == "buy":
+                pos += rec.shares
+                bought += rec.value
+            else:
+                pos -= rec.shares
+                sold += rec.value
+            fees += rec.fee
+            if entry is not None and abs(pos) < 1e-9:
+                pnl = sold - bought - fees
+                rows.append({"symbol": sym, "entry": entry, "exit": rec.date, "bought": bought, "sold": sold,
+                             "fees": fees, "pnl": pnl, "ret": pnl / bought if bought else float("nan")})
+                pos, entry = 0.0, None
+    return pd.DataFrame(rows, columns=cols)
+
+
+def trade_win_rate(trades: pd.DataFrame) -> float:
+    """Share of closed round trips (flat → flat, see :func:`round_trips`) with a positive P&L after fees."""
+    trips = round_trips(trades)
+    return float((trips["pnl"] > 0).mean()) if len(trips) else float("nan")
+
+
+def n_trades(trades: pd.DataFrame | None) -> int:
+    """Number of filled orders (each buy or sell of one symbol on one day counts once)."""
+    return 0 if trades is None else int(len(trades))
+
+
+def annual_turnover(trades: pd.DataFrame | None, equity: pd.Series, periods: int = PERIODS) -> float:
+    """Traded value (buys + sells, CNY) divided by average equity, per year (decimal; 2.0 = 200 %/year).
+
+    A full round trip of the whole portfolio once a year gives 2.0.
+    """
+    if equity is None or len(equity) == 0:
+        return float("nan")
+    traded = 0.0 if trades is None or len(trades) == 0 else float(trades["value"].abs().sum())
+    years = len(equity) / periods
+    return traded / float(equity.mean()) / years if years > 0 else float("nan")
+
+
+def average_exposure(exposure: pd.Series | pd.DataFrame) -> float:
+    """Mean over sessions of the invested share of equity (sum of weights if a frame), decimal."""
+    e = exposure.sum(axis=1) if isinstance(exposure, pd.DataFrame) else exposure
+    return float(e.mean()) if len(e) else float("nan")
+
+
+def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | None = None,
+               periods: int = PERIODS) -> dict:
+    """OLS of strategy on benchmark daily returns with HAC (Newey–West) standard errors.
+
+    ``r_t = a + b · rb_t + e_t``. Returns ``alpha`` (annualised as (1 + a)^periods − 1, like
+    empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
+    ``lags`` used (default the Newey–West rule ⌊4 (n/100)^(2/9)⌋) and ``n`` observations.
+    """
+    import statsmodels.api as sm
+
+    joined = pd.concat([returns.rename("r"), benchmark_returns.rename("b")], axis=1, join="inner").dropna()
+    n = len(joined)
+    nan = float("nan")
+    out = {"alpha": nan, "alpha_daily": nan, "beta": nan, "alpha_t": nan, "beta_t": nan, "lags": lags, "n": n}
+    if n < 3 or joined["b"].std() == 0:
+        return out
+    if lags is None:
+        lags = int(math.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+    x = sm.add_constant(joined["b"].to_numpy())
+    fit = sm.OLS(joined["r"].to_numpy(), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    a, b = (float(v) for v in fit.params)
+    ta, tb = (float(v) for v in fit.tvalues)
+    out.update(alpha=(1.0 + a) ** periods - 1.0, alpha_daily=a, beta=b, alpha_t=ta, beta_t=tb, lags=lags)
+    return out
+
+
+def summarize(returns: pd.Series, benchmark_returns: pd.Series | None = None, trades: pd.DataFrame | None = None,
+              exposure: pd.Series | pd.DataFrame | None = None, equity: pd.Series | None = None,
+              periods: int = PERIODS) -> dict:
+    """All headline metrics of one daily returns series as a flat dict (decimals, dates as ISO strings).
+
+    ``win_rate`` is the daily win rate over days with a position (:func:`win_rate`);
+    ``trade_win_rate`` is per closed round trip (:func:`trade_win_rate`) when ``trades`` is given.
+    ``turnover`` needs ``equity`` (CNY); ``alpha``/``beta`` need ``benchmark_returns``.
+    """
+    expo = exposure.sum(axis=1) if isinstance(exposure, pd.DataFrame) else exposure
+    dd = drawdown_table(returns, top=1)
+    worst = dd.iloc[0] if len(dd) else None
+
+    def iso(ts: Any) -> str | None:
+        return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
+
+    out = {
+        "total_return": total_return(returns),
+        "annual_return": annual_return(returns, periods),
+        "volatility": annual_volatility(returns, periods),
+        "sharpe": sharpe(returns, periods),
+        "sortino": sortino(returns, periods),
+        "max_drawdown": max_drawdown(returns),
+        "max_drawdown_peak": iso(worst["peak"]) if worst is not None else None,
+        "max_drawdown_trough": iso(worst["trough"]) if worst is not None else None,
+        "max_drawdown_recovery": iso(worst["recovery"]) if worst is not None else None,
+        "calmar": calmar(returns, periods),
+        "win_rate": win_rate(returns, expo),
+        "days": int(len(returns)),
+    }
+    if trades is not None:
+        trips = round_trips(trades)
+        out.update(trades=n_trades(trades), round_trips=int(len(trips)),
+                   trade_win_rate=float((trips["pnl"] > 0).mean()) if len(trips) else float("nan"),
+                   fees=float(trades["fee"].sum()) if len(trades) else 0.0)
+    if equity is not None:
+        out["turnover"] = annual_turnover(trades, equity, periods)
+    if expo is not None:
+        out["exposure"] = average_exposure(expo)
+    if benchmark_returns is not None:
+        ab = alpha_beta(returns, benchmark_returns, periods=periods)
+        out.update(alpha=ab["alpha"], beta=ab["beta"], alpha_t=ab["alpha_t"], beta_t=ab["beta_t"])
+    return out

@@ -1,0 +1,162 @@
+"""``quantkit backtest STRATEGY.toml`` and ``quantkit sweep STRATEGY.toml``.
+
+Heavy imports (vectorbt via the engine, plotly for the sweep heatmap) happen inside the command
+functions only. Bad input raises :class:`~quantkit.errors.ConfigError`, which ``main`` prints as
+one line with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _metrics_rows(result) -> list[tuple]:
+    from quantkit.cli.output import pct
+
+    def num(v, digits: int = 2) -> str:
+        return "-" if v is None or v != v else f"{v:.{digits}f}"
+
+    m, b = result.metrics, result.benchmark_metrics
+    rows = [
+        ("total return", pct(m["total_return"]), pct(b.get("total_return"))),
+        ("annual return (CAGR)", pct(m["annual_return"]), pct(b.get("annual_return"))),
+        ("volatility", pct(m["volatility"]), pct(b.get("volatility"))),
+        ("Sharpe", num(m["sharpe"]), num(b.get("sharpe"))),
+        ("Sortino", num(m["sortino"]), num(b.get("sortino"))),
+        ("max drawdown", pct(m["max_drawdown"]), pct(b.get("max_drawdown"))),
+        ("  peak → trough", f"{m.get('max_drawdown_peak') or '-'} → {m.get('max_drawdown_trough') or '-'}",
+         f"{b.get('max_drawdown_peak') or '-'} → {b.get('max_drawdown_trough') or '-'}"),
+        ("Calmar", num(m["calmar"]), num(b.get("calmar"))),
+        ("win rate (days held)", pct(m["win_rate"]), pct(b.get("win_rate"))),
+        ("win rate (round trips)", pct(m.get("trade_win_rate")), "-"),
+        ("orders / round trips", f"{m.get('trades', 0)} / {m.get('round_trips', 0)}", "-"),
+        ("fees (CNY)", f"{m.get('fees', 0.0):,.2f}", "-"),
+        ("turnover / year", num(m.get("turnover")), "-"),
+        ("exposure", pct(m.get("exposure")), "100.00%"),
+        ("alpha (annual, HAC t)", f"{pct(m.get('alpha'))} ({num(m.get('alpha_t'))})", "-"),
+        ("beta (HAC t)", f"{num(m.get('beta'))} ({num(m.get('beta_t'))})", "1.00"),
+    ]
+    return rows
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from quantkit.backtest.strategy import load_strategy, run_strategy
+    from quantkit.cli.output import format_table, write_json
+
+    strategy = load_strategy(args.strategy, args.set or ())
+    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end, progress=sys.stderr.isatty())
+    if args.json:
+        write_json(result.to_dict(), args.json)
+    if args.html:
+        from quantkit.report import write_html
+
+        write_html(result, args.html)
+    if args.json != "-":
+        names = ", ".join(f"{s} {result.names.get(s, '')}".strip() for s in result.symbols[:6])
+        more = f" (+{len(result.symbols) - 6} more)" if len(result.symbols) > 6 else ""
+        print(f"{result.strategy}: {names}{more}, {result.start.date()} to {result.end.date()} "
+              f"({result.metrics['days']} sessions)")
+        print(format_table(_metrics_rows(result), ["", "strategy", result.benchmark_name], "lrr"))
+        if args.html:
+            print(f"report written to {args.html}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from quantkit.backtest.strategy import load_strategy, select_symbols, check_window
+    from quantkit.backtest.sweep import parse_grid_values, sweep_timing
+    from quantkit.cli.output import format_table, pct, write_json
+    from quantkit.data.api import load_prices
+    from quantkit.errors import ConfigError
+
+    strategy = load_strategy(args.strategy, args.set or ())
+    if strategy.kind != "timing":
+        raise ConfigError(f"{args.strategy}: sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
+    grid: dict = {}
+    for item in args.grid or ():
+        if "=" not in item:
+            raise ConfigError(f"--grid {item!r}: expected name=start:stop:step or name=a,b,c (e.g. short=5:60:5)")
+        key, text = item.split("=", 1)
+        grid[key.strip()] = parse_grid_values(key.strip(), text)
+    for key in ("short", "long", "band"):
+        grid.setdefault(key, [getattr(strategy.signal, key)])
+    if strategy.signal.trend_line is not None:
+        raise ConfigError(f"{args.strategy}: sweep does not model the profit-effect demotion; unset [signal] trend_line")
+    (symbol,) = select_symbols(strategy, args.etf)
+    prices = load_prices(symbol)
+    start, end = check_window({symbol: prices}, args.start, args.end)
+    sig = strategy.signal
+    signal_close = None if sig.index in (None, "self", symbol) else load_prices(sig.index)["close"]
+    t0 = time.perf_counter()
+    res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.weights, inclusive=sig.inclusive,
+                       execution=strategy.execution, costs=strategy.costs, frequency=strategy.frequency,
+                       start=start, end=end, n_splits=args.walk_forward, progress=not args.quiet)
+    elapsed = time.perf_counter() - t0
+    valid = res.combos - res.skipped
+    print(f"{strategy.name} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
+          f"{res.skipped:,} skipped (short ≥ long), {valid:,} backtested in {elapsed:.1f} s "
+          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s)",
+          file=sys.stderr)
+    if args.json:
+        payload = {"strategy": strategy.name, "symbol": symbol, "start": res.start.date().isoformat(),
+                   "end": res.end.date().isoformat(), "grid": grid, "combos": res.combos, "skipped": res.skipped,
+                   "results": res.table.to_dict(orient="records"),
+                   "walk_forward": None if res.walk_forward is None else [
+                       {**r, **{k: r[k].date().isoformat() for k in ("is_start", "is_end", "oos_start", "oos_end")}}
+                       for r in res.walk_forward.to_dict(orient="records")]}
+        write_json(payload, args.json)
+    if args.html:
+        from quantkit.report import write_sweep_html
+
+        write_sweep_html(res, args.html, title=f"{strategy.name} sweep on {symbol}")
+    if args.json != "-":
+        head = res.table.head(args.top)
+        print(format_table([(int(r.short), int(r.long), pct(r.band), f"{r.sharpe:.2f}", pct(r.annual_return),
+                             pct(r.max_drawdown), int(r.trades)) for r in head.itertuples()],
+                           ["short", "long", "band", "Sharpe", "annual", "max DD", "orders"], "rrrrrrr"))
+        if res.walk_forward is not None:
+            print()
+            print(format_table([(int(w.split), f"{w.is_start.date()}..{w.is_end.date()}",
+                                 f"{w.oos_start.date()}..{w.oos_end.date()}", f"{w.short}/{w.long}/{pct(w.band)}",
+                                 f"{w.is_sharpe:.2f}", f"{w.oos_sharpe:.2f}", f"{w.oos_median_sharpe:.2f}")
+                                for w in res.walk_forward.itertuples()],
+                               ["split", "in-sample", "out-of-sample", "best params", "IS Sharpe", "OOS Sharpe",
+                                "OOS median"], "rllrrrr"))
+        if args.html:
+            print(f"report written to {args.html}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backtest", help="backtest a strategy TOML (A-share rules, real prices)",
+                       description="Backtest a strategy definition (see strategies/README.md) and print its metrics "
+                                   "against the benchmark.")
+    p.add_argument("strategy", metavar="STRATEGY.toml", help="strategy file, e.g. strategies/ma_timing.toml")
+    p.add_argument("--etf", help="trade this ETF instead (timing/position strategies)")
+    p.add_argument("--start", help="first session of the backtest window (YYYY-MM-DD)")
+    p.add_argument("--end", help="last session of the backtest window (YYYY-MM-DD); later data is never read")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a strategy key, e.g. --set costs.commission=0 --set weights.range=0 (repeatable)")
+    p.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE, or to stdout with -")
+    p.add_argument("--html", metavar="FILE", help="write a standalone HTML report")
+    p.set_defaults(func=_backtest)
+
+    s = sub.add_parser("sweep", help="backtest every short × long × band combination of a timing strategy",
+                       description="Parameter sweep of a timing strategy in one vectorised run. Ranges start:stop:step "
+                                   "include stop when it lands on a step; combinations with short ≥ long are skipped.")
+    s.add_argument("strategy", metavar="STRATEGY.toml", help="a timing strategy file, e.g. strategies/ma_timing.toml")
+    s.add_argument("--etf", help="ETF to trade (default: the strategy's)")
+    s.add_argument("--grid", action="append", metavar="NAME=SPEC",
+                   help="short=5:60:5, long=60:250:10, band=0,0.01,0.02 (repeatable; unset names keep the strategy's "
+                        "default)")
+    s.add_argument("--walk-forward", type=int, metavar="N", help="also report N expanding walk-forward splits")
+    s.add_argument("--start", help="first session of the window (YYYY-MM-DD)")
+    s.add_argument("--end", help="last session of the window (YYYY-MM-DD)")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a strategy key (repeatable)")
+    s.add_argument("--top", type=int, default=10, help="rows of the results table (default 10)")
+    s.add_argument("--json", metavar="FILE", help="write all results as JSON to FILE, or to stdout with -")
+    s.add_argument("--html", metavar="FILE", help="write a page with a Sharpe heatmap (short × long, best band)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_sweep)
