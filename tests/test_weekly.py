@@ -1,0 +1,226 @@
+"""The weekly report: numbers equal ``quantkit signal --json``, deterministic re-runs, changes since the
+previous report on two consecutive real weeks, the as-of rules, locking, the CLI and its exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from quantkit.cli.main import main
+
+AS_OF, PREVIOUS = "2026-01-23", "2026-01-16"
+ETF_FIELDS = ("close", "ma_short", "ma_long", "distance", "regime", "profit_effect", "rise", "crowding", "quadrant",
+              "quadrant_reason")
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory) -> dict:
+    """Reports of two consecutive weeks written into one folder, the earlier first."""
+    from quantkit.report.weekly import build_weekly, write_weekly
+
+    folder = tmp_path_factory.mktemp("weekly")
+    first = write_weekly(build_weekly(PREVIOUS), folder)
+    second = write_weekly(build_weekly(AS_OF), folder)
+    return {"folder": folder, "first": first, "second": second}
+
+
+def _signal_json(capsys, etf: str, as_of: str) -> dict:
+    capsys.readouterr()
+    assert main(["signal", "--etf", etf, "--as-of", as_of, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("etf", ["560860", "512480"])
+def test_numbers_equal_signal_json(weeks, capsys, etf):
+    report = json.loads(weeks["second"].json.read_text(encoding="utf-8"))
+    sig = _signal_json(capsys, etf, AS_OF)
+    row = next(r for r in report["watchlist"] if r["symbol"] == etf)
+    assert sig["as_of"] == report["as_of"] == AS_OF
+    assert {k: row[k] for k in ETF_FIELDS} == {k: sig[k] for k in ETF_FIELDS}
+    assert row["name"] == sig["name"] and row["quadrant"] in (1, 2, 3, 4)
+    assert report["market"] == sig["market"]
+
+
+def test_week_return_is_last_five_sessions(weeks):
+    from quantkit.data.api import load_prices
+
+    report = weeks["second"].report
+    row = next(r for r in report["watchlist"] if r["symbol"] == "562800")
+    close = load_prices("562800")["close"].loc[:AS_OF]
+    assert row["week_return"] == pytest.approx(close.iloc[-1] / close.iloc[-6] - 1)
+    assert row["last_date"] == AS_OF
+
+
+def test_files_named_by_as_of_and_consistent(weeks):
+    out = weeks["second"]
+    assert {p.name for p in (out.html, out.md, out.json)} == {f"weekly-{AS_OF}.{x}" for x in ("html", "md", "json")}
+    on_disk = json.loads(out.json.read_text(encoding="utf-8"))
+    assert on_disk == json.loads(json.dumps(out.report))
+    md = out.md.read_text(encoding="utf-8")
+    assert md.startswith(f"# Weekly signal report — {AS_OF}") and f"## Changes since {PREVIOUS}" in md
+    assert all(c["text"] in md for c in on_disk["changes"])
+
+
+def _independent_changes(prev: dict, cur: dict) -> set[tuple]:
+    """Regime flips, quadrant moves and market changes computed straight from two report JSONs."""
+    out = set()
+    for f in ("regime", "effective_regime", "valuation", "position"):
+        if prev["market"][f] != cur["market"][f]:
+            out.add((cur["market"]["index"], f, prev["market"][f], cur["market"][f]))
+    before = {r["symbol"]: r for r in prev["watchlist"]}
+    for r in cur["watchlist"]:
+        for f in ("regime", "quadrant"):
+            if before[r["symbol"]][f] != r[f]:
+                out.add((r["symbol"], f, before[r["symbol"]][f], r[f]))
+    return out
+
+
+def test_changes_since_previous_week(weeks):
+    prev = json.loads(weeks["first"].json.read_text(encoding="utf-8"))
+    cur = json.loads(weeks["second"].json.read_text(encoding="utf-8"))
+    assert prev["previous_as_of"] is None and prev["changes"] == []
+    assert cur["previous_as_of"] == PREVIOUS
+    expected = _independent_changes(prev, cur)
+    got = {(c["symbol"], c["field"], c["from"], c["to"]) for c in cur["changes"]}
+    assert expected and got == expected
+    assert len(cur["changes"]) == len(expected)
+
+
+def test_rerun_same_date_is_idempotent(weeks, tmp_path):
+    from quantkit.report.weekly import build_weekly, write_weekly
+
+    folder = weeks["folder"]
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".json", ".md")}
+    again = write_weekly(build_weekly(AS_OF), folder, now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".json", ".md")}
+    assert after == before
+    assert again.previous_as_of == PREVIOUS  # never compared with itself
+    # the HTML differs only by its generation time
+    one = write_weekly(again.report, tmp_path / "a", now=datetime(2030, 1, 1, tzinfo=timezone.utc)).html
+    two = write_weekly(again.report, tmp_path / "b", now=datetime(2031, 6, 2, tzinfo=timezone.utc)).html
+    a, b = one.read_text(encoding="utf-8"), two.read_text(encoding="utf-8")
+    assert a != b and a.replace("2030-01-01", "X") == b.replace("2031-06-02", "X")
+
+
+def test_previous_is_newest_earlier_report(weeks, tmp_path):
+    import shutil
+
+    from quantkit.report.weekly import previous_report
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for out in (weeks["first"], weeks["second"]):
+        shutil.copy(out.json, folder / out.json.name)
+    (folder / "weekly-2026-01-20.json").write_text("{ partial", encoding="utf-8")  # unreadable: skipped
+    assert previous_report(folder, "2026-01-30")["as_of"] == AS_OF
+    assert previous_report(folder, AS_OF)["as_of"] == PREVIOUS
+    assert previous_report(folder, PREVIOUS) is None
+
+
+def test_last_completed_session():
+    from quantkit.report.weekly import last_completed_session
+
+    dates = pd.DatetimeIndex(["2026-01-21", "2026-01-22", "2026-01-23"])
+    # 14:59 and 15:00 in Shanghai (UTC+8) on the 23rd
+    assert last_completed_session(dates, datetime(2026, 1, 23, 6, 59, tzinfo=timezone.utc)) == dates[1]
+    assert last_completed_session(dates, datetime(2026, 1, 23, 7, 0, tzinfo=timezone.utc)) == dates[2]
+    assert last_completed_session(dates, datetime(2026, 1, 25, 2, 0, tzinfo=timezone.utc)) == dates[2]
+
+
+def test_as_of_resolves_to_last_session_on_or_before(tmp_path):
+    from quantkit.report.weekly import build_weekly
+
+    report = build_weekly("2026-01-25", universe=("562800", "560860"))  # a Sunday
+    assert report["as_of"] == AS_OF and report["universe"] == ["562800", "560860"]
+
+
+def test_lock_timeout_is_reported(weeks, tmp_path):
+    from filelock import FileLock
+
+    from quantkit.report.weekly import ReportLockedError, write_weekly
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    with FileLock(str(folder / ".weekly.lock")):
+        with pytest.raises(ReportLockedError) as err:
+            write_weekly(weeks["second"].report, folder, lock_timeout=0.2)
+    assert err.value.exit_code == 4
+    assert not list(folder.glob("weekly-*"))
+
+
+def test_concurrent_writes_do_not_clobber(weeks, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quantkit.report.weekly import write_weekly
+
+    folder = tmp_path / "race"
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: write_weekly(weeks["second"].report, folder), range(4)))
+    texts = {o.json.read_text(encoding="utf-8") for o in outs}
+    assert len(texts) == 1 and json.loads(texts.pop())["as_of"] == AS_OF
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".weekly.lock")) == \
+        [f"weekly-{AS_OF}.{x}" for x in ("html", "json", "md")]
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+def test_cli_writes_and_logs_changes(weeks, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "cli"
+    out.mkdir()
+    shutil.copy(weeks["first"].json, out / weeks["first"].json.name)
+    uni = tmp_path / "universe.txt"
+    uni.write_text("# theme ETFs\n" + "\n".join(weeks["second"].report["universe"]) + "\n", encoding="utf-8")
+    assert main(["weekly", "--universe", str(uni), "--out", str(out), "--as-of", AS_OF]) == 0
+    line = capsys.readouterr().out.strip()
+    n = len(weeks["second"].report["changes"])
+    assert line == f"weekly report {AS_OF}: {out / f'weekly-{AS_OF}.html'} ({n} changes since {PREVIOUS}; 2 warnings)"
+    written = json.loads((out / f"weekly-{AS_OF}.json").read_text(encoding="utf-8"))
+    assert written == json.loads(weeks["second"].json.read_text(encoding="utf-8"))
+
+
+def test_cli_json_on_stdout(tmp_path, capsys):
+    assert main(["weekly", "--universe", "theme", "--out", str(tmp_path), "--as-of", PREVIOUS, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == json.loads((tmp_path / f"weekly-{PREVIOUS}.json").read_text(encoding="utf-8"))
+    assert captured.err.strip().endswith(f"(first report in {tmp_path}; 2 warnings)")
+
+
+@pytest.mark.parametrize("name, text", [
+    ("u.txt", "562800, 560860  # two metals\nsh512480\n"),
+    ("u.csv", "code,name\n562800,稀有金属\n\n560860.SS,工业有色\n512480,半导体\n"),
+    ("u.toml", '[universe]\nsymbols = ["562800", "560860", "512480"]\n'),
+])
+def test_universe_file_formats(tmp_path, name, text):
+    from quantkit.cli.weekly_cmd import read_universe
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert read_universe(str(path)) == ("562800", "560860", "512480")
+
+
+@pytest.mark.parametrize("args, text, code, message", [
+    (["--universe", "{dir}/bad.txt"], "562800\nxyz\n", 2, "bad.txt:2: malformed symbol 'xyz'"),
+    (["--universe", "{dir}/empty.csv"], "code\n", 2, "lists no codes"),
+    (["--universe", "{dir}/bad.toml"], "symbols = 562800\n", 2, "symbols must be a list"),
+    (["--universe", "{dir}/missing.txt"], None, 2, "not found"),
+    (["--as-of", "2099-01-01"], None, 2, "in the future"),
+    (["--as-of", "yesterday-ish"], None, 2, "is not a date"),
+    (["--universe", "{dir}/nodata.txt"], "562800\n159001\n", 3, "no data for 159001"),
+    (["--as-of", "2026-06-30"], None, 3, "after the last bar"),
+])
+def test_cli_bad_input_exit_codes(tmp_path, capsys, args, text, code, message):
+    if text is not None:
+        name = next(a for a in args if "{dir}" in a).split("/")[-1]
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    argv = ["weekly", "--out", str(tmp_path / "out"), *[a.format(dir=tmp_path) for a in args]]
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("quantkit: error:")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("weekly-*"))
