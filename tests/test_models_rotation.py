@@ -162,3 +162,14 @@ def test_no_look_ahead_on_real_data(inputs):
         sample = full.dropna(subset=["volatility"]).index[0]
         vol = truncated["close"][sample].dropna().pct_change().rolling(20).std()
         assert full.loc[sample, "volatility_pct"] == latest_percentile(vol, start="2020-01-01")
+
+
+def test_quadrant_tables_equal_quadrants_date_by_date(inputs):
+    """The one-pass form used by backtests gives exactly the single-date tables."""
+    from quantkit.models import quadrant_tables
+
+    days = ["2023-06-30", "2024-12-31", "2025-07-04", "2025-10-17", "2026-05-07"]
+    tables = quadrant_tables(dates=days, **inputs)
+    assert [d.date().isoformat() for d in tables] == days
+    for day in days:
+        pd.testing.assert_frame_equal(tables[pd.Timestamp(day)], quadrants(as_of=day, **inputs))

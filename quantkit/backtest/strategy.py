@@ -447,7 +447,7 @@ def load_inputs(strategy: Strategy, symbols: tuple[str, ...], end: pd.Timestamp 
 
     ``prices`` may hold already loaded frames of ``symbols`` (full history).
     """
-    from quantkit.data.api import load_prices, load_valuation
+    from quantkit.data.api import load_prices, load_valuation, panel
 
     loaded = dict(prices or {})
     prices = {s: _cut(loaded[s] if s in loaded else load_prices(s), end) for s in symbols}
@@ -462,8 +462,7 @@ def load_inputs(strategy: Strategy, symbols: tuple[str, ...], end: pd.Timestamp 
         valuation = _cut(load_valuation(strategy.signal.valuation_index), end)
     if strategy.kind == "rotation":
         market = _signal_code(strategy, symbols[0])
-        rotation = {col: pd.DataFrame({s: f[col] for s, f in prices.items()}).sort_index()
-                    for col in ("close", "amount", "volume", "turnover")}
+        rotation = panel(prices)
         rotation["market_amount"] = _cut(load_prices(market)["amount"], end)
     bench = None
     if strategy.benchmark is not None:
@@ -541,14 +540,13 @@ def schedule(weights: pd.DataFrame, frequency: str) -> pd.DataFrame:
 
 
 def rotation_weights(strategy: Strategy, inputs: StrategyInputs,
-                     calendar: pd.DatetimeIndex, days: pd.DatetimeIndex,
-                     progress: bool = False) -> tuple[pd.DataFrame, dict]:
+                     calendar: pd.DatetimeIndex, days: pd.DatetimeIndex) -> tuple[pd.DataFrame, dict]:
     """Equal weights of the top-k symbols of the preferred quadrants, decided on ``days`` (NaN otherwise).
 
     With ``timing_overlay`` the weights are scaled by the ``[weights]`` of the ``[signal]``
     index regime on that day.
     """
-    from quantkit.models import quadrants, select_rotation
+    from quantkit.models import quadrant_tables, select_rotation
 
     r = strategy.rotation
     symbols = list(inputs.prices)
@@ -561,17 +559,12 @@ def rotation_weights(strategy: Strategy, inputs: StrategyInputs,
         overlay = regime_weights(align_to(frame[col].astype(object), calendar), strategy.weights)
         extras["timing"] = frame
     holdings: dict = {}
-    table = None
-    it: Iterable = days
-    if progress:
-        from tqdm import tqdm
-        import sys
-        it = tqdm(days, desc="quadrants", unit="rebalance", file=sys.stderr, leave=False)
     data = inputs.rotation
-    for day in it:
-        table = quadrants(data["close"], data["amount"], data["market_amount"], day, lookback=r.lookback,
-                          anchor=r.anchor, turnover=data["turnover"], history_start=r.history_start,
-                          window=r.window, volume=data["volume"])
+    tables = quadrant_tables(data["close"], data["amount"], data["market_amount"], days, lookback=r.lookback,
+                             anchor=r.anchor, turnover=data["turnover"], history_start=r.history_start,
+                             window=r.window, volume=data["volume"]) if len(days) else {}
+    table = None
+    for day, table in tables.items():
         chosen = select_rotation(table, preferred=r.preferred, top_k=r.top_k)
         row = pd.Series(0.0, index=symbols)
         if chosen:
@@ -596,8 +589,8 @@ class StrategyWeights:
     extras: dict
 
 
-def build_target_weights(strategy: Strategy, inputs: StrategyInputs, start: pd.Timestamp | None = None,
-                         progress: bool = False) -> StrategyWeights:
+def build_target_weights(strategy: Strategy, inputs: StrategyInputs,
+                         start: pd.Timestamp | None = None) -> StrategyWeights:
     """Target weights per decision close (NaN = no decision) on the traded calendar from ``start``.
 
     Models run on the full history in ``inputs`` (already cut at the end of the window), so a
@@ -616,7 +609,7 @@ def build_target_weights(strategy: Strategy, inputs: StrategyInputs, start: pd.T
         window = calendar if start is None else calendar[calendar >= start]
         keep = np.ones(len(window), dtype=bool) if strategy.frequency == "daily" else weekly_days(calendar)[
             len(calendar) - len(window):]
-        weights, extras = rotation_weights(strategy, inputs, calendar, window[keep], progress=progress)
+        weights, extras = rotation_weights(strategy, inputs, calendar, window[keep])
     if start is not None:
         weights = weights.loc[weights.index >= start]
     return StrategyWeights(weights, extras)
@@ -649,7 +642,7 @@ def check_window(frames: Mapping[str, pd.DataFrame], start: Any, end: Any) -> tu
 
 
 def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start: Any = None, end: Any = None,
-                 overrides: Iterable[str] = (), progress: bool = False) -> "BacktestResult":
+                 overrides: Iterable[str] = ()) -> "BacktestResult":
     """Backtest a strategy (object or TOML path) over ``[start, end]`` (inclusive dates).
 
     Models are computed on the full history up to each decision day (data after ``end`` is never
@@ -678,7 +671,7 @@ def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start:
         if e is not None and s > e:
             s = None
     inputs = load_inputs(strategy, symbols, e, prices=full)
-    built = build_target_weights(strategy, inputs, s, progress=progress)
+    built = build_target_weights(strategy, inputs, s)
     weights = built.weights
     if start is None and strategy.kind != "rotation":
         decided = weights.index[weights.notna().any(axis=1)]

@@ -46,7 +46,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from quantkit.cli.output import format_table, write_json
 
     strategy = load_strategy(args.strategy, args.set or ())
-    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end, progress=sys.stderr.isatty())
+    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end)
     if args.json:
         write_json(result.to_dict(), args.json)
     if args.html:

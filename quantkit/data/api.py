@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -261,11 +261,18 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
     return frame
 
 
+PANEL_FIELDS = ("close", "amount", "volume", "turnover")
+
+
+def panel(frames: Mapping[str, pd.DataFrame], fields: Sequence[str] = PANEL_FIELDS) -> dict[str, pd.DataFrame]:
+    """Canonical frames side by side: ``{field: DataFrame(index date, columns code)}`` on the
+    union of their dates (NaN where a symbol has no bar)."""
+    return {f: pd.DataFrame({code: bars[f] for code, bars in frames.items()}).sort_index() for f in fields}
+
+
 def load_panel(symbols: Iterable[str], start: str | date | None = None, end: str | date | None = None,
-               fields: Sequence[str] = ("close", "amount", "volume", "turnover"), *,
-               sources: DataSources | None = None) -> dict[str, pd.DataFrame]:
-    """Several symbols side by side: ``{field: DataFrame(index date, columns code)}`` on the union
-    of their dates (NaN where a symbol has no bar). Symbols without data in the range are left out."""
+               fields: Sequence[str] = PANEL_FIELDS, *, sources: DataSources | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`panel` of several symbols' stored bars; symbols without data in the range are left out."""
     frames = {}
     for raw in symbols:
         code = normalize_symbol(raw).code
@@ -273,4 +280,4 @@ def load_panel(symbols: Iterable[str], start: str | date | None = None, end: str
             frames[code] = load_prices(code, start, end, sources=sources)
         except DataUnavailableError:
             continue
-    return {f: pd.DataFrame({code: bars[f] for code, bars in frames.items()}) for f in fields}
+    return panel(frames, fields)

@@ -6,14 +6,14 @@ uses data up to t only.
 
 from quantkit.indicators.distance import ma_distance, relative_distance
 from quantkit.indicators.moving_average import ema, over_valid, sma
-from quantkit.indicators.percentile import METHODS, expanding_percentile, latest_percentile, rolling_percentile
+from quantkit.indicators.percentile import METHODS, expanding_percentile, latest_percentile, percentile_at, rolling_percentile
 from quantkit.indicators.turnover import estimate_amount, turnover_share
 from quantkit.indicators.volatility import rolling_volatility, simple_returns
 
 __all__ = [
     "sma", "ema", "over_valid",
     "ma_distance", "relative_distance",
-    "expanding_percentile", "rolling_percentile", "latest_percentile", "METHODS",
+    "expanding_percentile", "rolling_percentile", "latest_percentile", "percentile_at", "METHODS",
     "rolling_volatility", "simple_returns",
     "turnover_share", "estimate_amount",
 ]

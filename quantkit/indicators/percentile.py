@@ -91,13 +91,28 @@ def rolling_percentile(series: pd.Series, window: int, method: str = "rank") -> 
     return pd.Series(result, index=sample.index).reindex(series.index).rename("percentile")
 
 
-def latest_percentile(series: pd.Series, method: str = "rank", start: object = None) -> float:
-    """The last value of :func:`expanding_percentile` (NaN if the last value is NaN), in O(n)."""
+def percentile_at(series: pd.Series, dates: pd.Index | list, method: str = "rank", start: object = None) -> pd.Series:
+    """:func:`expanding_percentile` evaluated only on ``dates`` (NaN where a date has no valid value).
+
+    Equal to the expanding series at those dates, at the cost of ``len(dates)`` evaluations:
+    the form to use when a model needs the percentile on a few days (rebalances) of a long history.
+    """
     check_method(method)
     series = check_series(series, "series")
-    if len(series) == 0 or pd.isna(series.iloc[-1]):
+    sample = _valid_from(series, start)
+    wanted = pd.DatetimeIndex(dates)
+    pos = sample.index.get_indexer(wanted)
+    out = np.full(len(wanted), np.nan)
+    hit = pos >= 0
+    if hit.any():
+        out[hit] = _percentiles(sample.to_numpy(), pos[hit], None, method)
+    return pd.Series(out, index=wanted, name="percentile")
+
+
+def latest_percentile(series: pd.Series, method: str = "rank", start: object = None) -> float:
+    """The last value of :func:`expanding_percentile` (NaN if the last value is NaN)."""
+    series = check_series(series, "series")
+    if len(series) == 0:
+        check_method(method)
         return float("nan")
-    values = _valid_from(series, start).to_numpy()
-    if len(values) == 0:
-        return float("nan")
-    return float(_percentiles(values, np.array([len(values) - 1]), None, method)[0])
+    return float(percentile_at(series, series.index[-1:], method, start).iloc[0])

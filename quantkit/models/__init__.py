@@ -17,12 +17,12 @@ from quantkit.models.position import (
     valuation_percentile,
     valuation_state,
 )
-from quantkit.models.rotation import RotationParams, load_rotation_inputs, quadrants, select_rotation
+from quantkit.models.rotation import RotationParams, load_rotation_inputs, quadrant_tables, quadrants, select_rotation
 from quantkit.models.timing import TimingParams, classify_regime, effective_regime, profit_effect, timing_regime
 
 __all__ = [
     "timing_regime", "profit_effect", "classify_regime", "effective_regime", "TimingParams",
     "valuation_percentile", "valuation_state", "position_weight", "position_weights", "POSITION_MATRIX",
     "MarketParams", "market_state", "load_market_state",
-    "quadrants", "select_rotation", "RotationParams", "load_rotation_inputs",
+    "quadrants", "quadrant_tables", "select_rotation", "RotationParams", "load_rotation_inputs",
 ]

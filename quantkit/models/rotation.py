@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.errors import ConfigError
-from quantkit.indicators import estimate_amount, latest_percentile, rolling_volatility, sma, turnover_share
+from quantkit.indicators import estimate_amount, percentile_at, rolling_volatility, sma, turnover_share
 from quantkit.indicators._checks import check_date, check_series, check_window
 from quantkit.indicators.percentile import check_method
 
@@ -95,12 +95,35 @@ def _ymd(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-def _symbol_row(symbol: str, frames: dict[str, pd.DataFrame | None], market: pd.Series, as_of: pd.Timestamp,
-                p: RotationParams, anchor: pd.Timestamp | None) -> dict:
-    """One row of :func:`quadrants`; every input is already cut at ``as_of``."""
+def _symbol_rows(symbol: str, frames: dict[str, pd.DataFrame | None], market: pd.Series,
+                 as_ofs: pd.DatetimeIndex, p: RotationParams, anchor: pd.Timestamp | None) -> list[dict]:
+    """The rows of ``symbol`` at each date of ``as_ofs``.
+
+    Every component is a causal series (its value on day t uses data up to t only), so it is
+    computed once over the whole history and read at each date; the percentiles are evaluated
+    only on those dates.
+    """
+    px_all = frames["close"][symbol].astype("float64").dropna()
+    days = px_all.index
+    amt_known = _column(frames["amount"], symbol, days)
+    amt = estimate_amount(px_all, _column(frames["volume"], symbol, days), amt_known, calibration=AMOUNT_CALIBRATION_DAYS)
+    components = {
+        "amount_share": sma(turnover_share(amt, market), p.window),
+        "turnover_rate": sma(_column(frames["turnover"], symbol, days) / 100.0, p.window),
+        "volatility": rolling_volatility(px_all, p.window),
+    }
+    start = check_date(p.history_start, "history_start")
+    live = as_ofs[as_ofs.isin(days)]
+    pcts = {name: percentile_at(series, live, p.method, start) for name, series in components.items()}
+    return [_row_at(px_all, amt_known, components, pcts, as_of, p, anchor) for as_of in as_ofs]
+
+
+def _row_at(px_all: pd.Series, amt_known: pd.Series, components: dict[str, pd.Series], pcts: dict[str, pd.Series],
+            as_of: pd.Timestamp, p: RotationParams, anchor: pd.Timestamp | None) -> dict:
+    """One row of :func:`quadrants` at ``as_of`` from the symbol's precomputed series."""
     row: dict = {c: np.nan for c in COLUMNS}
     row.update(first_date=pd.NaT, last_date=pd.NaT, bars=0, amount_estimated=False, reason="")
-    px = frames["close"][symbol].astype("float64").dropna()
+    px = px_all.loc[:as_of]
     if px.empty:
         row["reason"] = "no price data"
         return row
@@ -109,7 +132,6 @@ def _symbol_row(symbol: str, frames: dict[str, pd.DataFrame | None], market: pd.
         row["reason"] = f"no price at as-of; last {_ymd(px.index[-1])}"
         return row
 
-    # rise
     if anchor is None:
         if len(px) < p.lookback + 1:
             row["reason"] = f"listed {_ymd(px.index[0])}: {len(px)} bars < {p.lookback + 1} for a {p.lookback}-day rise"
@@ -122,26 +144,78 @@ def _symbol_row(symbol: str, frames: dict[str, pd.DataFrame | None], market: pd.
             return row
         row["rise"] = px.iloc[-1] / base.iloc[-1] - 1.0
 
-    # crowding components, on the ETF's own trading days (valid closes)
-    days = px.index
-    amt_known = _column(frames["amount"], symbol, days)
-    amt = estimate_amount(px, _column(frames["volume"], symbol, days), amt_known, calibration=AMOUNT_CALIBRATION_DAYS)
-    share = sma(turnover_share(amt, market), p.window)
-    rate = sma(_column(frames["turnover"], symbol, days) / 100.0, p.window)
-    vol = rolling_volatility(px, p.window)
-    start = check_date(p.history_start, "history_start")
-    for name, series in (("amount_share", share), ("turnover_rate", rate), ("volatility", vol)):
-        row[name] = series.iloc[-1]
-        row[f"{name}_pct"] = latest_percentile(series, p.method, start)
-    used = amt_known.iloc[-p.window:]
+    for name, series in components.items():
+        row[name] = series.at[as_of]
+        row[f"{name}_pct"] = pcts[name].get(as_of, np.nan)
+    used = amt_known.loc[:as_of].iloc[-p.window:]
     row["amount_estimated"] = bool(used.isna().any() and pd.notna(row["amount_share"]))
-    parts = [row[f"{n}_pct"] for n in ("amount_share", "turnover_rate", "volatility")]
+    parts = [row[f"{n}_pct"] for n in components]
     parts = [x for x in parts if pd.notna(x)]
     if not parts:
         row["reason"] = "no crowding data at as-of (amount, volume and turnover unknown)"
         return row
     row["crowding"] = float(np.mean(parts))
     return row
+
+
+def _table(rows: dict[str, dict], as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rows of one date as the quadrant table: types, cross-sectional median split, quadrants."""
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    table.index = pd.Index([str(s) for s in table.index], name="symbol")
+    table["bars"] = table["bars"].astype("int64")
+    table["amount_estimated"] = table["amount_estimated"].astype(bool)
+    table["reason"] = table["reason"].astype(object)
+    for col in ("first_date", "last_date"):
+        table[col] = pd.to_datetime(table[col])
+
+    placed = table["reason"] == ""
+    median = float(table.loc[placed, "rise"].median()) if placed.any() else float("nan")
+    high_rise = table["rise"] > median
+    high_crowd = table["crowding"] > 0.5
+    quadrant = np.select([high_rise & high_crowd, high_rise & ~high_crowd, ~high_rise & ~high_crowd],
+                         [1, 2, 3], default=4)
+    table["quadrant"] = pd.array(np.where(placed, quadrant, 0), dtype="Int64")
+    table.loc[~placed, "quadrant"] = pd.NA
+    table.attrs = {"as_of": as_of, "rise_median": median}
+    return table
+
+
+def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, dates: Iterable,
+                    lookback: int = 243, anchor: object = None, turnover: pd.DataFrame | None = None,
+                    history_start: object = "2020-01-01", window: int = 20, volume: pd.DataFrame | None = None,
+                    *, method: str = "rank", params: RotationParams | None = None) -> dict[pd.Timestamp, pd.DataFrame]:
+    """:func:`quadrants` on each of ``dates`` in one pass: ``{resolved as-of: table}``.
+
+    Identical to calling :func:`quadrants` date by date (each table uses data up to its date
+    only), at a fraction of the cost: each symbol's history is processed once. This is the form
+    a rotation backtest uses on its rebalance days.
+    """
+    p = params if params is not None else RotationParams(lookback=lookback, anchor=anchor, history_start=history_start,
+                                                         window=window, method=method)
+    close = _frame(close, "close")
+    amount, turnover, volume = _frame(amount, "amount"), _frame(turnover, "turnover"), _frame(volume, "volume")
+    market = check_series(market_amount, "market_amount")
+    wanted = [check_date(d, "as_of") for d in dates]
+    if not wanted or any(d is None for d in wanted):
+        raise ConfigError("as_of is required: the date at which to place the ETFs, e.g. 2025-12-31")
+    anchor_ts = check_date(p.anchor, "anchor")
+    sessions = close.index.union(market.dropna().index)
+    resolved = []
+    for day in wanted:
+        before = sessions[sessions <= day]
+        if len(before) == 0:
+            raise ConfigError(f"as_of {_ymd(day)} is before the first date of the data "
+                              f"({_ymd(close.index.union(market.index)[0])})")
+        if anchor_ts is not None and anchor_ts >= before[-1]:
+            raise ConfigError(f"anchor {_ymd(anchor_ts)} must be before as_of {_ymd(before[-1])}")
+        resolved.append(before[-1])
+    as_ofs = pd.DatetimeIndex(sorted(set(resolved)))
+    last = as_ofs[-1]
+    frames = {name: None if f is None else f.loc[f.index <= last]
+              for name, f in (("close", close), ("amount", amount), ("volume", volume), ("turnover", turnover))}
+    market = market.loc[market.index <= last]
+    per_symbol = {symbol: _symbol_rows(symbol, frames, market, as_ofs, p, anchor_ts) for symbol in close.columns}
+    return {day: _table({s: rows[i] for s, rows in per_symbol.items()}, day) for i, day in enumerate(as_ofs)}
 
 
 def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, as_of: object,
@@ -163,46 +237,9 @@ def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: p
     (1–4, missing when a reason is given), ``amount_estimated`` (bool), ``reason`` (empty when
     placed). ``attrs``: ``as_of`` (resolved) and ``rise_median``.
     """
-    p = params if params is not None else RotationParams(lookback=lookback, anchor=anchor, history_start=history_start,
-                                                         window=window, method=method)
-    close = _frame(close, "close")
-    amount, turnover, volume = _frame(amount, "amount"), _frame(turnover, "turnover"), _frame(volume, "volume")
-    market = check_series(market_amount, "market_amount")
-    as_of_ts = check_date(as_of, "as_of")
-    if as_of_ts is None:
-        raise ConfigError("as_of is required: the date at which to place the ETFs, e.g. 2025-12-31")
-    anchor_ts = check_date(p.anchor, "anchor")
-    sessions = close.index.union(market.dropna().index)
-    sessions = sessions[sessions <= as_of_ts]
-    if len(sessions) == 0:
-        raise ConfigError(f"as_of {_ymd(as_of_ts)} is before the first date of the data "
-                          f"({_ymd(close.index.union(market.index)[0])})")
-    as_of_ts = sessions[-1]
-    if anchor_ts is not None and anchor_ts >= as_of_ts:
-        raise ConfigError(f"anchor {_ymd(anchor_ts)} must be before as_of {_ymd(as_of_ts)}")
-
-    frames = {name: None if f is None else f.loc[f.index <= as_of_ts]
-              for name, f in (("close", close), ("amount", amount), ("volume", volume), ("turnover", turnover))}
-    market = market.loc[market.index <= as_of_ts]
-    rows = {symbol: _symbol_row(symbol, frames, market, as_of_ts, p, anchor_ts) for symbol in close.columns}
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
-    table.index = pd.Index([str(s) for s in table.index], name="symbol")
-    table["bars"] = table["bars"].astype("int64")
-    table["amount_estimated"] = table["amount_estimated"].astype(bool)
-    table["reason"] = table["reason"].astype(object)
-    for col in ("first_date", "last_date"):
-        table[col] = pd.to_datetime(table[col])
-
-    placed = table["reason"] == ""
-    median = float(table.loc[placed, "rise"].median()) if placed.any() else float("nan")
-    high_rise = table["rise"] > median
-    high_crowd = table["crowding"] > 0.5
-    quadrant = np.select([high_rise & high_crowd, high_rise & ~high_crowd, ~high_rise & ~high_crowd],
-                         [1, 2, 3], default=4)
-    table["quadrant"] = pd.array(np.where(placed, quadrant, 0), dtype="Int64")
-    table.loc[~placed, "quadrant"] = pd.NA
-    table.attrs = {"as_of": as_of_ts, "rise_median": median}
-    return table
+    tables = quadrant_tables(close, amount, market_amount, [as_of], lookback, anchor, turnover, history_start,
+                             window, volume, method=method, params=params)
+    return next(iter(tables.values()))
 
 
 def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = (2, 3), top_k: int = 3) -> list[str]:
@@ -222,18 +259,14 @@ def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = (2, 3), top_
     return chosen
 
 
-def load_rotation_inputs(symbols: Iterable[str] | None = None, market: str = "000985", *, sources=None) -> dict:
-    """Stored prices of ``symbols`` (default: the theme ETFs) as the keyword inputs of :func:`quadrants`.
-
-    Returns ``close, amount, volume, turnover`` (frames, one column per symbol) and
-    ``market_amount`` (the ``market`` index's amount, CNY).
-    """
-    from quantkit.data.api import load_prices
+def load_rotation_inputs(symbols: Iterable[str] | None = None, market: str = "000985", end: object = None, *,
+                         sources=None) -> dict:
+    """Stored prices of ``symbols`` (default: the theme ETFs) up to ``end`` as the keyword inputs of
+    :func:`quadrants`: ``close, amount, volume, turnover`` (frames, one column per symbol) and
+    ``market_amount`` (the ``market`` index's amount, CNY). Symbols without data are left out."""
+    from quantkit.data.api import load_panel, load_prices
     from quantkit.data.universe import THEME_ETFS
 
-    codes = list(THEME_ETFS if symbols is None else symbols)
-    frames = {code: load_prices(code, sources=sources) for code in codes}
-    out = {col: pd.DataFrame({code: f[col] for code, f in frames.items()}).sort_index()
-           for col in ("close", "amount", "volume", "turnover")}
-    out["market_amount"] = load_prices(market, sources=sources)["amount"]
+    out = load_panel(THEME_ETFS if symbols is None else symbols, end=end, sources=sources)
+    out["market_amount"] = load_prices(market, end=end, sources=sources)["amount"]
     return out

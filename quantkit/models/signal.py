@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from quantkit.data.api import load_panel, load_prices, load_valuation, name_of, parse_date, today
+from quantkit.data.api import load_prices, load_valuation, name_of, parse_date, today
 from quantkit.data.symbols import normalize_symbol
 from quantkit.data.universe import THEME_ETFS
 from quantkit.errors import ConfigError, DataUnavailableError
@@ -105,13 +105,10 @@ def market_signal(as_of: pd.Timestamp, index: str = "000985", valuation_index: s
 def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, index: str = "000985",
                    extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The rise-versus-crowding table of ``universe`` (plus ``extra`` codes) on ``as_of``."""
-    from quantkit.models.rotation import quadrants
+    from quantkit.models.rotation import load_rotation_inputs, quadrants
 
     codes = tuple(dict.fromkeys([*universe, *extra]))
-    panel = load_panel(codes, end=as_of.date())
-    market_amount = load_prices(index, end=as_of.date()).amount
-    return quadrants(panel["close"], panel["amount"], market_amount, as_of=as_of,
-                     turnover=panel["turnover"], volume=panel["volume"])
+    return quadrants(as_of=as_of, **load_rotation_inputs(codes, index, end=as_of.date()))
 
 
 def signal(etf: str, index: str = "000985", as_of: str | date | None = None,
