@@ -21,9 +21,14 @@ _EXPORTS = {
     "valuation_percentile": "quantkit.models", "valuation_state": "quantkit.models",
     "position_weight": "quantkit.models", "position_weights": "quantkit.models",
     "market_state": "quantkit.models", "quadrants": "quantkit.models", "select_rotation": "quantkit.models",
+    "effective_regime": "quantkit.models", "POSITION_MATRIX": "quantkit.models",
+    "load_market_state": "quantkit.models", "load_rotation_inputs": "quantkit.models",
+    "quadrant_tables": "quantkit.models",
     # backtest
     "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
-    "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest",
+    "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest", "sweep_timing": "quantkit.backtest",
+    # reports
+    "write_html": "quantkit.report",
     # errors
     "QuantkitError": "quantkit.errors",
 }
