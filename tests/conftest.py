@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
+
+#: the raw public data the snapshot is built from, beside the checkout (absent in a plain clone)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), ".numba_cache"))
 
@@ -35,3 +39,10 @@ def store_dir(tmp_path, monkeypatch):
     api._said.clear()
     yield root
     monkeypatch.setattr(api, "_default", None)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip("raw shared data not beside the checkout")
+    return SHARED_DATA

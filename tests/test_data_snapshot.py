@@ -59,16 +59,14 @@ def test_snapshot_stays_small():
     assert size < 8e6
 
 
-def test_spliced_history_keeps_returns_of_each_source():
+def test_spliced_history_keeps_returns_of_each_source(shared_data):
     """510300: newest source anchors the level; the long history is rescaled, returns unchanged."""
-    raw = pd.read_csv(Path(__file__).resolve().parents[2] / "shared/data/etf_daily_em_qfq_mky508/510300.csv",
-                      parse_dates=["date"], index_col="date") if (Path(__file__).resolve().parents[2] / "shared").exists() else None
+    raw = pd.read_csv(shared_data / "etf_daily_em_qfq_mky508" / "510300.csv", parse_dates=["date"], index_col="date")
     bars = qk.load_prices("510300")
     assert bars.index[0] <= pd.Timestamp("2012-06-01")  # history reaches back to listing (2012-05-28)
-    if raw is not None:
-        window = bars.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
-        ref = raw.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
-        assert (window - ref).abs().max() < 1e-9
+    window = bars.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
+    ref = raw.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
+    assert (window - ref).abs().max() < 1e-9
 
 
 def test_valuation_000300_has_pe_and_pb():
@@ -79,10 +77,8 @@ def test_valuation_000300_has_pe_and_pb():
     assert val.loc["2026-05-28", "pb"] == pytest.approx(1.45)
 
 
-def test_rebuild_is_deterministic(tmp_path):
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not shared.exists():
-        pytest.skip("raw shared data not beside the checkout")
+def test_rebuild_is_deterministic(tmp_path, shared_data):
+    shared = shared_data
     import subprocess
     import sys
 

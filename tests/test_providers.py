@@ -482,8 +482,7 @@ def test_read_price_file_rejects_bad_files(tmp_path):
     _bad(tmp_path, "baddate.csv", "\n".join(good + ["2025-13-45,1,1,1,1,1,1,1"]), "unparseable date '2025-13-45'")
 
 
-@pytest.mark.skipif(not Path("/work/shared/data/wind_export_phbs/881001.csv").exists(), reason="shared data absent")
-def test_read_real_wind_export_with_bom_cr_and_title_lines():
-    bars = read_price_file("/work/shared/data/wind_export_phbs/881001.csv")  # BOM, CR-only, 3 title lines
+def test_read_real_wind_export_with_bom_cr_and_title_lines(shared_data):
+    bars = read_price_file(shared_data / "wind_export_phbs" / "881001.csv")  # BOM, CR-only, 3 title lines
     assert bars.attrs["symbol"] == "881001" and bars.index[0] == D("2007-01-04")
     assert bars.loc[D("2020-03-18"), "close"] == 4031.7937 and bars.loc[D("2020-03-18"), "turnover"] == 1.4054
