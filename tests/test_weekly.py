@@ -121,7 +121,7 @@ def test_previous_is_newest_earlier_report(weeks, tmp_path):
 
 
 def test_last_completed_session():
-    from quantkit.report.weekly import last_completed_session
+    from quantkit.data.calendar import last_completed_session
 
     dates = pd.DatetimeIndex(["2026-01-21", "2026-01-22", "2026-01-23"])
     # 14:59 and 15:00 in Shanghai (UTC+8) on the 23rd

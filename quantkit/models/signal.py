@@ -11,10 +11,10 @@ from datetime import date
 
 import pandas as pd
 
-from quantkit.data.api import load_prices, load_valuation, name_of, parse_date, today
+from quantkit.data.api import load_prices, load_valuation, name_of, today
+from quantkit.data.calendar import session_on_or_before
 from quantkit.data.symbols import normalize_symbol
 from quantkit.data.universe import THEME_ETFS
-from quantkit.errors import ConfigError, DataUnavailableError
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,11 @@ def _text(value) -> str | None:
 
 
 def resolve_as_of(bars: pd.DataFrame, symbol: str, as_of: str | date | None) -> pd.Timestamp:
-    """The last session on or before ``as_of``; errors for dates outside the data."""
-    first, last = bars.index[0], bars.index[-1]
+    """The last session on or before ``as_of`` (default: the last bar); errors for dates outside the data."""
     if as_of is None:
-        return last
-    ts = parse_date(as_of, "--as-of")
-    if ts > pd.Timestamp(today()):
-        raise ConfigError(f"--as-of {ts.date()} is in the future (today is {today()})")
-    if ts < first:
-        raise DataUnavailableError(f"--as-of {ts.date()} is before {symbol}'s data starts ({first.date()})")
-    if ts > last:
-        raise DataUnavailableError(f"--as-of {ts.date()} is after the last {symbol} bar ({last.date()}): "
-                                   f"run `quantkit fetch {symbol}` for newer data")
-    return bars.index[bars.index <= ts][-1]
+        return bars.index[-1]
+    return session_on_or_before(bars.index, as_of, whose=f"{symbol}'s",
+                                fetch_hint=f"run `quantkit fetch {symbol}` for newer data")
 
 
 def market_signal(as_of: pd.Timestamp, index: str = "000985", valuation_index: str = "000300") -> MarketSignal:

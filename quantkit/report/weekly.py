@@ -21,19 +21,18 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from quantkit.data.calendar import last_completed_session, session_on_or_before
 from quantkit.data.universe import THEME_ETFS
-from quantkit.errors import ConfigError, DataUnavailableError, QuantkitError
+from quantkit.errors import ConfigError, QuantkitError
 
 SCHEMA_VERSION = 1
-MARKET_CLOSE = time(15, 0)
-EXCHANGE_TZ = "Asia/Shanghai"
 LOCK_TIMEOUT = 300.0
 WEEK_SESSIONS = 5
 _NAME = re.compile(r"^weekly-(\d{4}-\d{2}-\d{2})\.json$")
@@ -50,35 +49,12 @@ class ReportLockedError(QuantkitError):
 # as-of date
 # --------------------------------------------------------------------------------------------
 
-def last_completed_session(dates: pd.DatetimeIndex, now: datetime | None = None) -> pd.Timestamp:
-    """The last of ``dates`` whose session has closed: a bar dated today (Shanghai) counts from 15:00 on."""
-    from zoneinfo import ZoneInfo
-
-    local = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(EXCHANGE_TZ))
-    cutoff = pd.Timestamp(local.date())
-    if local.time() < MARKET_CLOSE:
-        cutoff -= pd.Timedelta(days=1)
-    done = dates[dates <= cutoff]
-    if len(done) == 0:
-        raise DataUnavailableError(f"no completed session in the data (first bar {dates[0].date()})")
-    return done[-1]
-
-
 def resolve_weekly_as_of(calendar: pd.DatetimeIndex, as_of: Any = None, now: datetime | None = None) -> pd.Timestamp:
     """The report's session: the last completed one by default, else the last session on or before ``as_of``."""
-    from quantkit.data.api import parse_date, today
-
     if as_of is None:
         return last_completed_session(calendar, now)
-    ts = parse_date(as_of, "--as-of")
-    if ts > pd.Timestamp(today()):
-        raise ConfigError(f"--as-of {ts.date()} is in the future (today is {today()})")
-    if ts < calendar[0]:
-        raise DataUnavailableError(f"--as-of {ts.date()} is before the universe's data starts ({calendar[0].date()})")
-    if ts > calendar[-1]:
-        raise DataUnavailableError(f"--as-of {ts.date()} is after the last bar of the universe ({calendar[-1].date()}): "
-                                   "run `quantkit fetch` for the universe first")
-    return calendar[calendar <= ts][-1]
+    return session_on_or_before(calendar, as_of, whose="the universe's",
+                                fetch_hint="run `quantkit fetch` for the universe first")
 
 
 # --------------------------------------------------------------------------------------------
