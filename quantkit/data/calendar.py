@@ -1,7 +1,7 @@
 """The trading calendar, derived from the data itself.
 
 Exchange holiday tables (exchange_calendars' XSHG) end in 2026, so sessions are the dates on
-which the data has bars: the bars of a broad index (000985 by default) are the A-share sessions.
+which the data has bars (an ETF's own, or a universe's union of them).
 Times are exchange time (Asia/Shanghai); a session counts as completed from the 15:00 close.
 """
 
@@ -16,13 +16,6 @@ from quantkit.errors import ConfigError, DataUnavailableError
 
 EXCHANGE_TZ = "Asia/Shanghai"
 MARKET_CLOSE = time(15, 0)
-
-
-def sessions(index: str = "000985") -> pd.DatetimeIndex:
-    """Trading days on which ``index`` has a bar in the store or snapshot."""
-    from quantkit.data.api import load_prices
-
-    return load_prices(index).index
 
 
 def last_completed_session(dates: pd.DatetimeIndex, now: datetime | None = None) -> pd.Timestamp:
