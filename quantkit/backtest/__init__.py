@@ -23,11 +23,13 @@ _LAZY = {
     "run_strategy": "quantkit.backtest.strategy",
     "build_target_weights": "quantkit.backtest.strategy",
     "sweep_timing": "quantkit.backtest.sweep",
+    "sweep_strategy": "quantkit.backtest.sweep",
     "SweepResult": "quantkit.backtest.sweep",
 }
 
 __all__ = ["run_backtest", "BacktestResult", "load_strategy", "run_strategy", "ExecutionParams", "CostParams",
-           "Strategy", "apply_overrides", "parse_strategy", "build_target_weights", "sweep_timing", "SweepResult"]
+           "Strategy", "apply_overrides", "parse_strategy", "build_target_weights", "sweep_timing",
+           "sweep_strategy", "SweepResult"]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,15 +18,17 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from quantkit.backtest import metrics as M
 from quantkit.backtest.params import CostParams, ExecutionParams
-from quantkit.backtest.strategy import MAX_SIGNAL_AGE, WeightsSpec, asof_rows, weekly_days
+from quantkit.backtest.strategy import (MAX_SIGNAL_AGE, Strategy, WeightsSpec, asof_rows, check_window,
+                                        load_strategy, select_symbols, weekly_days)
 from quantkit.errors import ConfigError
 
 GRID_KEYS = ("short", "long", "band")
@@ -53,6 +55,9 @@ class SweepResult:
     end: pd.Timestamp
     seconds: dict
     passes: int
+    symbol: str = ""
+    strategy: str = ""
+    grid: dict = field(default_factory=dict)
 
 
 def parse_grid_values(key: str, text: str) -> list:
@@ -88,6 +93,45 @@ def parse_grid_values(key: str, text: str) -> list:
     elif any(v < 0 for v in values):
         raise ConfigError(f"--grid {key}={text}: band must be ≥ 0 (decimal)")
     return list(dict.fromkeys(values))
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list]:
+    """``["short=5:60:5", "band=0,0.01"]`` → ``{"short": [5, 10, …], "band": [0.0, 0.01]}``."""
+    grid: dict[str, list] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--grid {item!r}: expected name=start:stop:step or name=a,b,c (e.g. short=5:60:5)")
+        key, text = item.split("=", 1)
+        grid[key.strip()] = parse_grid_values(key.strip(), text)
+    return grid
+
+
+def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence], etf: str | None = None,
+                   start=None, end=None, n_splits: int | None = None, overrides: Iterable[str] = (),
+                   progress: bool = True) -> SweepResult:
+    """:func:`sweep_timing` of a timing strategy (object or TOML path) over ``grid``.
+
+    Names missing from ``grid`` (``short``, ``long``, ``band``) keep the strategy's values; weights,
+    execution, costs, rebalance frequency and signal index come from the strategy.
+    """
+    from quantkit.data.api import load_prices
+
+    if not isinstance(strategy, Strategy):
+        strategy = load_strategy(strategy, overrides)
+    if strategy.kind != "timing":
+        raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
+    if strategy.signal.trend_line is not None:
+        raise ConfigError("sweep does not model the profit-effect demotion; unset [signal] trend_line")
+    sig = strategy.signal
+    grid = {key: list(grid.get(key, [getattr(sig, key)])) for key in ("short", "long", "band")} | dict(grid)
+    (symbol,) = select_symbols(strategy, etf)
+    prices = load_prices(symbol)
+    start, end = check_window({symbol: prices}, start, end)
+    signal_close = None if sig.index in (None, "self", symbol) else load_prices(sig.index)["close"]
+    res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.weights, inclusive=sig.inclusive,
+                       execution=strategy.execution, costs=strategy.costs, frequency=strategy.frequency,
+                       start=start, end=end, n_splits=n_splits, progress=progress)
+    return replace(res, symbol=symbol, strategy=strategy.name, grid=grid)
 
 
 def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_close: pd.Series | None = None,

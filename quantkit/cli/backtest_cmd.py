@@ -65,43 +65,22 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from quantkit.backtest.strategy import load_strategy, select_symbols, check_window
-    from quantkit.backtest.sweep import parse_grid_values, sweep_timing
+    from quantkit.backtest.sweep import parse_grid, sweep_strategy
     from quantkit.cli.output import format_table, pct, write_json
-    from quantkit.data.api import load_prices
-    from quantkit.errors import ConfigError
 
-    strategy = load_strategy(args.strategy, args.set or ())
-    if strategy.kind != "timing":
-        raise ConfigError(f"{args.strategy}: sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
-    grid: dict = {}
-    for item in args.grid or ():
-        if "=" not in item:
-            raise ConfigError(f"--grid {item!r}: expected name=start:stop:step or name=a,b,c (e.g. short=5:60:5)")
-        key, text = item.split("=", 1)
-        grid[key.strip()] = parse_grid_values(key.strip(), text)
-    for key in ("short", "long", "band"):
-        grid.setdefault(key, [getattr(strategy.signal, key)])
-    if strategy.signal.trend_line is not None:
-        raise ConfigError(f"{args.strategy}: sweep does not model the profit-effect demotion; unset [signal] trend_line")
-    (symbol,) = select_symbols(strategy, args.etf)
-    prices = load_prices(symbol)
-    start, end = check_window({symbol: prices}, args.start, args.end)
-    sig = strategy.signal
-    signal_close = None if sig.index in (None, "self", symbol) else load_prices(sig.index)["close"]
+    grid = parse_grid(args.grid or ())
     t0 = time.perf_counter()
-    res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.weights, inclusive=sig.inclusive,
-                       execution=strategy.execution, costs=strategy.costs, frequency=strategy.frequency,
-                       start=start, end=end, n_splits=args.walk_forward, progress=not args.quiet)
+    res = sweep_strategy(args.strategy, grid, etf=args.etf, start=args.start, end=args.end,
+                         n_splits=args.walk_forward, overrides=args.set or (), progress=not args.quiet)
     elapsed = time.perf_counter() - t0
-    valid = res.combos - res.skipped
-    print(f"{strategy.name} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
+    symbol, valid = res.symbol, res.combos - res.skipped
+    print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
           f"{res.skipped:,} skipped (short ≥ long), {valid:,} backtested in {elapsed:.1f} s "
           f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s)",
           file=sys.stderr)
     if args.json:
-        payload = {"strategy": strategy.name, "symbol": symbol, "start": res.start.date().isoformat(),
-                   "end": res.end.date().isoformat(), "grid": grid, "combos": res.combos, "skipped": res.skipped,
+        payload = {"strategy": res.strategy, "symbol": symbol, "start": res.start.date().isoformat(),
+                   "end": res.end.date().isoformat(), "grid": res.grid, "combos": res.combos, "skipped": res.skipped,
                    "results": res.table.to_dict(orient="records"),
                    "walk_forward": None if res.walk_forward is None else [
                        {**r, **{k: r[k].date().isoformat() for k in ("is_start", "is_end", "oos_start", "oos_end")}}
@@ -110,7 +89,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.html:
         from quantkit.report import write_sweep_html
 
-        write_sweep_html(res, args.html, title=f"{strategy.name} sweep on {symbol}")
+        write_sweep_html(res, args.html, title=f"{res.strategy} sweep on {symbol}")
     if args.json != "-":
         head = res.table.head(args.top)
         print(format_table([(int(r.short), int(r.long), pct(r.band), f"{r.sharpe:.2f}", pct(r.annual_return),
