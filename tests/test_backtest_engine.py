@@ -309,7 +309,7 @@ def test_sweep_columns_equal_single_backtests(bars):
     assert res.combos == 12 and res.skipped == 2 and len(res.table) == 10
     table = res.table.set_index(["short", "long", "band"])
     for short, long, band in [(20, 120, 0.03), (10, 60, 0.0)]:
-        single = run_strategy(MA_TIMING, start=bars.index[0], overrides=[
+        single = run_strategy(MA_TIMING, start=res.start, overrides=[
             f"signal.short={short}", f"signal.long={long}", f"signal.band={band}"])  # the sweep's window
         row = table.loc[(short, long, band)]
         assert row["total_return"] == pytest.approx(single.metrics["total_return"], abs=1e-9)
@@ -329,3 +329,14 @@ def test_walk_forward_picks_the_in_sample_best(bars):
     assert (wf["is_end"] < wf["oos_start"]).all() and (wf["is_start"] == res.start).all()
     assert wf["oos_end"].iloc[-1] == res.end
     assert np.isfinite(wf["is_sharpe"]).all()
+
+
+def test_next_open_needs_open_prices():
+    from quantkit.backtest import run_backtest
+    from quantkit.errors import ConfigError
+
+    bars = load_prices("562800").copy()
+    bars["open"] = float("nan")
+    weights = pd.DataFrame({"562800": 1.0}, index=bars.index[:50])
+    with pytest.raises(ConfigError, match="no open prices for 562800"):
+        run_backtest(weights, {"562800": bars})

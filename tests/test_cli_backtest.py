@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from quantkit.cli.main import main
@@ -173,3 +174,45 @@ def test_console_script_reports_bad_input_in_one_line(tmp_path):
     assert proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith("quantkit: error: ") and "[signal] short must be an integer" in proc.stderr
+
+
+def test_review_edge_cases_each_get_one_line(capsys):
+    from quantkit.cli.main import main
+
+    cases = [
+        (["backtest", "strategies/ma_timing.toml", "--etf", "000985"], "is an index, not an ETF"),
+        (["sweep", "strategies/ma_timing.toml", "--grid", "short=5:1:1"], "need start ≤ stop and step > 0"),
+        (["sweep", "strategies/ma_timing.toml", "--grid", "short=1:1e9:1"], "at most 1,000 per parameter"),
+        (["sweep", "strategies/ma_timing.toml", "--walk-forward", "0"], "whole number ≥ 1"),
+        (["weekly", "--out", "/dev/null"], "quantkit: error:"),
+    ]
+    for argv, words in cases:
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code != 0 and words in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_set_accepts_bare_codes_for_string_keys():
+    from quantkit.backtest.strategy import apply_overrides, parse_strategy
+
+    raw = apply_overrides({"strategy": {"name": "x", "kind": "timing"}},
+                          ["benchmark.symbol=510300", "universe.symbols=[560860]"])
+    assert raw["benchmark"]["symbol"] == "510300" and raw["universe"]["symbols"] == ["560860"]
+    parse_strategy(raw)
+
+
+def test_rotation_window_may_end_before_late_listings():
+    from quantkit.backtest import run_strategy
+
+    result = run_strategy("strategies/quadrant_rotation.toml", start="2022-06-01", end="2022-12-31")
+    assert "560860" not in result.symbols and result.end == pd.Timestamp("2022-12-30")  # listed 2023-03
+
+
+def test_sweep_of_one_combination_equals_the_backtest():
+    from quantkit.backtest import run_strategy, sweep_strategy
+
+    single = sweep_strategy("strategies/ma_timing.toml", {"short": [20], "long": [120], "band": [0.03]},
+                            progress=False).table.iloc[0]
+    result = run_strategy("strategies/ma_timing.toml")
+    assert single["sharpe"] == pytest.approx(result.metrics["sharpe"], abs=1e-12)
+    assert single["annual_return"] == pytest.approx(result.metrics["annual_return"], abs=1e-12)

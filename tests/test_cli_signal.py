@@ -78,3 +78,8 @@ def test_signal_path_imports_no_heavy_library():
             "print(sorted(m for m in ('vectorbt','plotly','akshare','yfinance','numba','statsmodels') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_an_index_is_not_an_etf(capsys):
+    code, out, err = run(capsys, "signal", "--etf", "000985")
+    assert code == 2 and "000985 is an index, not an ETF" in err

@@ -94,3 +94,33 @@ def test_bad_requests_raise_one_clear_line(kwargs, error, words, store_dir):
 def test_start_end_are_inclusive():
     bars = qk.load_prices("560860", start="2025-12-01", end="2025-12-31")
     assert bars.index[0] == pd.Timestamp("2025-12-01") and bars.index[-1] == pd.Timestamp("2025-12-31")
+
+
+class FakeValuationProvider(FakeProvider):
+    def __init__(self, valuation=None, **kw):
+        super().__init__(**kw)
+        self.val = valuation
+
+    def valuation(self, symbol):
+        if self.fail:
+            raise ProviderError("fake: ConnectionError: network is unreachable")
+        out = self.val.copy()
+        out.attrs = {"symbol": symbol.code, "source": "fake-valuation", "fetched_at": "2026-11-20T08:00:00+00:00"}
+        return out
+
+
+def test_fetching_an_index_refreshes_its_valuation(tmp_path):
+    val = qk.load_valuation("000300")
+    newer = pd.concat([val, pd.DataFrame({"pe": [14.1], "pb": [1.47]}, index=pd.DatetimeIndex(["2026-06-01"], name="date"))])
+    src = _sources(tmp_path, FakeValuationProvider(newer, frame=qk.load_prices("000300")))
+    (out,) = api.fetch(["000300"], sources=src)
+    assert out.status == "updated" and out.message == "valuation through 2026-06-01"
+    assert api.load_valuation("000300", sources=src).loc["2026-06-01", "pe"] == pytest.approx(14.1)
+
+
+def test_offline_valuation_refresh_uses_the_snapshot(tmp_path, capsys):
+    api._said.clear()
+    src = _sources(tmp_path, FakeValuationProvider(fail=True))
+    val = api.load_valuation("000300", refresh=True, sources=src)
+    assert val.index[-1] == pd.Timestamp("2026-05-28")
+    assert "using 000300 valuation from data_cache snapshot through 2026-05-28" in capsys.readouterr().err

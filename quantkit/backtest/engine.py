@@ -371,7 +371,8 @@ def _calendar(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame]) 
     return dates
 
 
-def _check_inputs(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame]) -> None:
+def _check_inputs(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame],
+                  execution: ExecutionParams) -> None:
     if not isinstance(target_weights, pd.DataFrame) or target_weights.shape[1] == 0:
         raise ConfigError("target_weights must be a DataFrame with one column per symbol")
     if len(target_weights) == 0:
@@ -391,6 +392,8 @@ def _check_inputs(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFram
         for colname in ("open", "close"):
             if colname not in frame:
                 raise ConfigError(f"prices of {sym} lack the {colname!r} column")
+        if execution.execution == "next_open" and sym in target_weights and frame["open"].isna().all():
+            raise ConfigError(f"no open prices for {sym} (close-only data): set execution.price = \"next_close\"")
 
 
 def benchmark_returns_of(calendar: pd.DatetimeIndex, closes: pd.DataFrame,
@@ -438,7 +441,7 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
     """
     from quantkit import __version__
 
-    _check_inputs(target_weights, prices)
+    _check_inputs(target_weights, prices, execution)
     symbols = [str(c) for c in target_weights.columns]
     calendar = _calendar(target_weights, prices)
     if len(calendar) < 2:

@@ -348,7 +348,13 @@ def apply_overrides(raw: Mapping[str, Any], items: Iterable[str]) -> dict:
         table = out.setdefault(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"--set {path}: [{section}] is not a table")
-        table[key] = _parse_value(text)
+        value = _parse_value(text)
+        kind = SCHEMA[section][key][0]
+        if kind == "string" and isinstance(value, int) and not isinstance(value, bool):
+            value = text  # a code such as 510300 parses as a TOML integer
+        elif kind == "strings" and isinstance(value, list):
+            value = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        table[key] = value
     return out
 
 
@@ -374,7 +380,7 @@ def load_strategy(path: str | Path, overrides: Iterable[str] = ()) -> Strategy:
 
 def select_symbols(strategy: Strategy, etf: str | None = None) -> tuple[str, ...]:
     """The traded symbols: ``etf`` if given (timing/position), else ``[universe]``."""
-    from quantkit.data.symbols import normalize_symbol
+    from quantkit.data.symbols import etf_symbol
     from quantkit.data.universe import universe
 
     if etf is not None:
@@ -385,7 +391,7 @@ def select_symbols(strategy: Strategy, etf: str | None = None) -> tuple[str, ...
         codes = universe(strategy.universe_name)
     else:
         codes = strategy.symbols
-    codes = tuple(dict.fromkeys(normalize_symbol(c).code for c in codes))
+    codes = tuple(dict.fromkeys(etf_symbol(c).code for c in codes))
     if not codes:
         raise ConfigError(f"{strategy.source}: the universe is empty: set [universe] symbols or name, or pass --etf")
     if strategy.kind in ("timing", "position") and len(codes) > 1:
@@ -451,9 +457,11 @@ def load_inputs(strategy: Strategy, symbols: tuple[str, ...], end: pd.Timestamp 
 
     loaded = dict(prices or {})
     prices = {s: _cut(loaded[s] if s in loaded else load_prices(s), end) for s in symbols}
-    for s, frame in prices.items():
-        if frame.empty:
-            raise ConfigError(f"no {s} bars on or before {end.date()}")
+    empty = [s for s, frame in prices.items() if frame.empty]
+    if strategy.kind == "rotation" and len(empty) < len(prices):
+        prices = {s: frame for s, frame in prices.items() if not frame.empty}  # listed after the window
+    elif empty:
+        raise ConfigError(f"no {empty[0]} bars on or before {end.date()}")
     signal_close = valuation = rotation = None
     if strategy.kind in ("timing", "position") or strategy.rotation.timing_overlay:
         code = _signal_code(strategy, symbols[0])

@@ -60,6 +60,10 @@ class SweepResult:
     grid: dict = field(default_factory=dict)
 
 
+MAX_GRID_VALUES = 1_000
+MAX_COMBINATIONS = 20_000  # ≈ 20,000 columns × a few thousand sessions of float64 stay within memory
+
+
 def parse_grid_values(key: str, text: str) -> list:
     """``start:stop:step`` (inclusive of stop when it lands on a step) or ``a,b,c`` → values.
 
@@ -69,21 +73,23 @@ def parse_grid_values(key: str, text: str) -> list:
         raise ConfigError(f"--grid {key}: unknown parameter (expected one of: {', '.join(GRID_KEYS)})")
     cast = float if key == "band" else int
     text = text.strip()
+    bad = ConfigError(f"--grid {key}={text}: expected start:stop:step or a comma list of numbers")
     try:
-        if ":" in text:
-            parts = text.split(":")
-            if len(parts) != 3:
-                raise ValueError
-            a, b, s = (float(p) for p in parts)
-            if s <= 0 or b < a:
-                raise ConfigError(f"--grid {key}={text}: need start ≤ stop and step > 0")
-            count = int(np.floor((b - a) / s + 1e-9)) + 1
-            values = [a + i * s for i in range(count)]
-            values = [round(v, 10) for v in values]
-        else:
-            values = [float(p) for p in text.split(",") if p.strip()]
+        numbers = [float(p) for p in (text.split(":") if ":" in text else text.split(",")) if p.strip()]
     except ValueError:
-        raise ConfigError(f"--grid {key}={text}: expected start:stop:step or a comma list of numbers") from None
+        raise bad from None
+    if ":" in text:
+        if len(numbers) != 3:
+            raise bad
+        a, b, step = numbers
+        if step <= 0 or b < a:
+            raise ConfigError(f"--grid {key}={text}: need start ≤ stop and step > 0")
+        count = int(np.floor((b - a) / step + 1e-9)) + 1
+        if count > MAX_GRID_VALUES:
+            raise ConfigError(f"--grid {key}={text}: {count:,} values; at most {MAX_GRID_VALUES:,} per parameter")
+        values = [round(a + i * step, 10) for i in range(count)]
+    else:
+        values = numbers
     if not values:
         raise ConfigError(f"--grid {key}={text}: no values")
     if cast is int:
@@ -158,6 +164,11 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     for k, v in values.items():
         if not v:
             raise ConfigError(f"grid: {k} has no values")
+    if n_splits is not None and (isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1):
+        raise ConfigError(f"walk-forward splits must be a whole number ≥ 1, got {n_splits!r}")
+    total = int(np.prod([len(v) for v in values.values()]))
+    if total > MAX_COMBINATIONS:
+        raise ConfigError(f"grid: {total:,} combinations; at most {MAX_COMBINATIONS:,} in one sweep (coarsen a step)")
     combos = list(itertools.product(values["short"], values["long"], values["band"]))
     valid = [c for c in combos if c[0] < c[1]]
     skipped = len(combos) - len(valid)
@@ -198,7 +209,12 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
         raise ConfigError(f"frequency must be daily or weekly, got {frequency!r}")
     t_signals = time.perf_counter() - t0
 
-    keep = np.ones(n, dtype=bool) if s_ts is None else np.asarray(calendar >= s_ts)
+    if s_ts is None:  # compare every combination over the same window: from the last first decision
+        decided = ~np.isnan(targets)
+        if not decided.any(axis=0).all():
+            raise ConfigError("a combination never has a regime: its long window is longer than the data")
+        s_ts = calendar[int(decided.argmax(axis=0).max())]
+    keep = np.asarray(calendar >= s_ts)
     calendar = calendar[keep]
     targets = targets[keep]
     prices = prices.loc[calendar]
@@ -231,9 +247,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     table["exposure"] = sim.weights.mean(axis=0)
     table = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
-    wf = None
-    if n_splits:
-        wf = _walk_forward(rets, valid, n_splits)
+    wf = _walk_forward(rets, valid, n_splits) if n_splits else None
     return SweepResult(table=table, walk_forward=wf, combos=len(combos), skipped=skipped, sessions=n,
                        start=calendar[0], end=calendar[-1],
                        seconds={"signals": t_signals, "simulation": t_sim}, passes=sim.passes)
@@ -241,8 +255,6 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
 
 def _walk_forward(rets: pd.DataFrame, valid: list[tuple], n_splits: int) -> pd.DataFrame:
     """In-sample best Sharpe vs its out-of-sample Sharpe per expanding split (see module doc)."""
-    if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1:
-        raise ConfigError(f"walk-forward splits must be a whole number ≥ 1, got {n_splits!r}")
     n = len(rets)
     blocks = np.array_split(np.arange(n), n_splits + 1)
     if min(len(b) for b in blocks) < 20:

@@ -42,7 +42,7 @@ def _list(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from quantkit.data.api import import_file
 
-    frame = import_file(args.file, args.symbol, volume_unit=args.volume_unit)
+    frame = import_file(args.file, args.symbol, volume_unit=args.volume_unit, adjustment=args.adjustment)
     print(f"imported {len(frame)} rows of {frame.attrs['symbol']} ({frame.index[0].date()} to "
           f"{frame.index[-1].date()}) from {args.file}")
     return 0
@@ -65,4 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ip.add_argument("--symbol", required=True, help="the code the file holds, e.g. 560860")
     ip.add_argument("--volume-unit", choices=["shares", "lots"], default="shares",
                     help="unit of the volume column (lots = 手, 100 shares)")
+    ip.add_argument("--adjustment", choices=["qfq", "hfq", "none"], default="none",
+                    help="what the prices are: forward-adjusted (qfq), backward (hfq) or raw (none, default)")
     ip.set_defaults(func=_import)

@@ -52,11 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     except QuantkitError as exc:
         print(f"quantkit: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # an output path that cannot be written, a disk that is full …
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"quantkit: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("quantkit: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

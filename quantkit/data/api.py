@@ -175,13 +175,39 @@ def load_prices(
     return out
 
 
-def load_valuation(index: str | Symbol = "000300", *, sources: DataSources | None = None) -> pd.DataFrame:
+def _fetch_valuation(sym: Symbol, sources: DataSources) -> pd.DataFrame:
+    """Valuation of an index from the first provider that has one; stored on success."""
+    errors = []
+    for provider in sources.provider_list():
+        if not hasattr(provider, "valuation"):
+            continue
+        try:
+            frame = provider.valuation(sym)
+        except (ProviderError, OSError) as exc:
+            errors.append(f"{provider.name}: {exc}")
+            continue
+        sources.store.write(sym.code, frame, kind="valuation", name=name_of(sym, sources))
+        return frame
+    raise ProviderError("; ".join(errors) or "no provider publishes index valuations")
+
+
+def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
+                   sources: DataSources | None = None) -> pd.DataFrame:
     """Daily valuation of an index: columns ``pe`` and ``pb`` (NaN where the source has none).
 
-    000300 carries PE-TTM and PB (乐咕乐股); CSI indices carry the PE csindex publishes.
+    000300 carries PE-TTM and PB (乐咕乐股); CSI indices carry the PE csindex publishes. With
+    ``refresh`` the providers are asked first; if they fail the cached data answers, said once.
     """
     sym = normalize_symbol(index)
-    frame = _cached(sym, sources or default_sources(), "valuation")
+    src = sources or default_sources()
+    frame = _cached(sym, src, "valuation")
+    if refresh:
+        try:
+            _fetch_valuation(sym, src)
+            frame = src.store.read(sym.code, "valuation")
+        except ProviderError:
+            if frame is not None:
+                say_once(_staleness_note(frame).replace("using", f"using {sym.code} valuation from", 1))
     if frame is None:
         raise DataUnavailableError(f"no valuation data for {sym.code}: the snapshot has PE/PB for 000300 and "
                                    "PE for the CSI indices (000985, 930713, …)")
@@ -200,6 +226,17 @@ class FetchOutcome:
     message: str = ""
 
 
+def _refresh_valuation(sym: Symbol, src: DataSources) -> str:
+    """For an index with stored valuation data, fetch it too; a note for the outcome table."""
+    if sym.kind != "index" or _cached(sym, src, "valuation") is None:
+        return ""
+    try:
+        val = _fetch_valuation(sym, src)
+        return f"valuation through {val.index[-1].date()}"
+    except ProviderError as exc:
+        return f"valuation not updated ({exc})"
+
+
 def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
           progress: Callable[[Iterable], Iterable] | None = None) -> list[FetchOutcome]:
     """Fetch (incrementally) each symbol into the store; never raises for one symbol's failure."""
@@ -213,8 +250,9 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
             try:
                 fresh = _fetch_one(sym, src, cached)
                 src.store.write(sym.code, fresh, name=name_of(sym, src))
+                note = _refresh_valuation(sym, src)
                 outcomes.append(FetchOutcome(sym.code, "updated", len(fresh), str(fresh.index[-1].date()),
-                                             fresh.attrs.get("source", "")))
+                                             fresh.attrs.get("source", ""), note))
             except ProviderError as exc:
                 if cached is None:
                     outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc)))
@@ -248,15 +286,25 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
 
 
 def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = None,
-                volume_unit: str = "shares") -> pd.DataFrame:
-    """Validate a user's CSV/parquet export and put it in the store; a bad file changes nothing."""
+                volume_unit: str = "shares", adjustment: str = "none") -> pd.DataFrame:
+    """Validate a user's CSV/parquet export and put it in the store; a bad file changes nothing.
+
+    ``adjustment`` records what the file's prices are (``qfq``/``hfq``/``none``). The store answers
+    before the snapshot, so importing prices of another adjustment than the snapshot's is said once.
+    """
     from quantkit.data.providers.local_file import read_price_file
 
+    if adjustment not in ("qfq", "hfq", "none"):
+        raise ConfigError(f"adjustment must be qfq, hfq or none, got {adjustment!r}")
     sym = normalize_symbol(symbol)
-    frame = read_price_file(Path(path), sym.code, volume_unit=volume_unit)
+    frame = read_price_file(Path(path), sym.code, volume_unit=volume_unit, adjustment=adjustment)
     frame.attrs.update({"symbol": sym.code, "source": f"import:{Path(path).name}",
                         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     src = sources or default_sources()
+    snap = src.snapshot.entry(sym.code)
+    if snap is not None and snap.meta.get("adjustment") != adjustment:
+        say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
+                 f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
     src.store.write(sym.code, frame, name=name_of(sym, src))
     return frame
 

@@ -103,3 +103,12 @@ def normalize_symbol(raw: str | int | Symbol) -> Symbol:
     if suffix_exchange in ("SSE", "SZSE") and kind == "etf" and suffix_exchange != exchange:
         raise SymbolError(f"symbol {raw!r}: {code} is listed on {exchange}, not {suffix_exchange}")
     return Symbol(code=code, exchange=exchange, kind=kind)
+
+
+def etf_symbol(raw: str | int | Symbol) -> Symbol:
+    """:func:`normalize_symbol` for places that need a tradable ETF: an index code is refused."""
+    sym = normalize_symbol(raw)
+    if sym.kind != "etf":
+        raise SymbolError(f"{sym.code} is an index, not an ETF: trade or rank ETFs (e.g. 560860); "
+                          "indices go to --index / [signal] index")
+    return sym

@@ -13,7 +13,7 @@ import pandas as pd
 
 from quantkit.data.api import load_prices, load_valuation, name_of, today
 from quantkit.data.calendar import session_on_or_before
-from quantkit.data.symbols import normalize_symbol
+from quantkit.data.symbols import etf_symbol, normalize_symbol
 from quantkit.data.universe import THEME_ETFS
 
 
@@ -108,7 +108,7 @@ def signal(etf: str, index: str = "000985", as_of: str | date | None = None,
     """Evaluate one ETF as of a date using only data up to that date."""
     from quantkit.models.timing import profit_effect, timing_regime
 
-    sym = normalize_symbol(etf)
+    sym = etf_symbol(etf)
     bars = load_prices(sym)
     day = resolve_as_of(bars, sym.code, as_of)
     close = bars.close.loc[:day]

@@ -78,9 +78,9 @@ def _text(value: Any) -> str | None:
 def load_universe(universe: Iterable[str]) -> dict[str, pd.DataFrame]:
     """Bars of each code of the universe (normalised, de-duplicated, in order); no data → DataUnavailableError."""
     from quantkit.data.api import load_prices
-    from quantkit.data.symbols import normalize_symbol
+    from quantkit.data.symbols import etf_symbol
 
-    codes = tuple(dict.fromkeys(normalize_symbol(c).code for c in universe))
+    codes = tuple(dict.fromkeys(etf_symbol(c).code for c in universe))
     if not codes:
         raise ConfigError("the universe is empty: give at least one ETF code")
     return {code: load_prices(code) for code in codes}

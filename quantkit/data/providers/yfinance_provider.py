@@ -11,6 +11,9 @@ columns, which we report as :class:`ProviderError`. Yahoo has no traded value or
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -30,6 +33,10 @@ def _download(ticker: str, **kwargs: Any) -> pd.DataFrame:
         import yfinance as yf
     except ImportError as exc:
         raise ProviderError(f"yfinance is not importable ({exc})") from exc
+    # yfinance logs failures (offline: one ERROR line per ticker) and trips pandas deprecation
+    # warnings; the outcome reaches the user once, through our ProviderError / fallback notice.
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
     return yf.download(ticker, auto_adjust=False, progress=False, actions=False, threads=False,
                        multi_level_index=True, **kwargs)
 
