@@ -32,9 +32,7 @@ vectorbt is imported inside the simulation functions only, after ``NUMBA_CACHE_D
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -49,15 +47,9 @@ CASH_COLUMN = "__cash__"
 _MAX_PASSES = 1000
 
 
-def ensure_numba_cache() -> str:
-    """Set ``NUMBA_CACHE_DIR`` (default ``<repo>/.numba_cache``) unless the user already did."""
-    default = str(Path(__file__).resolve().parents[2] / ".numba_cache")
-    return os.environ.setdefault("NUMBA_CACHE_DIR", default)
-
-
 def import_vectorbt():
-    """Import vectorbt (≈ 6 s the first time in a process) with the numba cache configured."""
-    ensure_numba_cache()
+    """Import vectorbt (≈ 6 s the first time in a process); ``quantkit.backtest`` has already set
+    ``NUMBA_CACHE_DIR`` so compiled kernels are reused across processes."""
     import vectorbt as vbt
 
     return vbt

@@ -93,6 +93,26 @@ def sortino(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
     return _wrap(out, returns)
 
 
+def rolling_sharpe(returns: pd.Series, window: int = 121, periods: int = PERIODS,
+                   min_active: float = 0.5) -> pd.Series:
+    """Rolling annualised Sharpe ratio (risk-free 0) over ``window`` sessions.
+
+    NaN where the standard deviation is 0 or fewer than ``min_active`` of the window's sessions
+    had a non-zero return (mostly in cash: the ratio of a few days would be noise).
+    """
+    r = returns.astype(float)
+    mean = r.rolling(window).mean()
+    std = r.rolling(window).std(ddof=1)
+    active = (r != 0).astype(float).rolling(window).mean()
+    ok = (std > 0) & (active >= min_active)
+    return (mean / std.where(ok) * math.sqrt(periods)).rename("rolling_sharpe")
+
+
+def rolling_volatility(returns: pd.Series, window: int = 121, periods: int = PERIODS) -> pd.Series:
+    """Rolling annualised volatility (decimal) over ``window`` sessions."""
+    return (returns.astype(float).rolling(window).std(ddof=1) * math.sqrt(periods)).rename("rolling_volatility")
+
+
 def _wealth(a: np.ndarray) -> np.ndarray:
     """Wealth starting at 1 before the first return (one extra leading row)."""
     w = np.cumprod(1.0 + np.nan_to_num(a), axis=0)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 
-_QUADRANTS = {1: "Q1 high rise, crowded", 2: "Q2 high rise, not crowded", 3: "Q3 low rise, not crowded",
-              4: "Q4 low rise, crowded"}
 
 
 def _run(args: argparse.Namespace) -> int:
     from quantkit.cli.output import dumps, format_table, pct
+    from quantkit.models.rotation import QUADRANT_NAMES
     from quantkit.models.signal import signal
 
     sig = signal(args.etf, index=args.index, as_of=args.as_of, valuation_index=args.valuation_index)
@@ -42,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         ("suggested equity position", pct(m.position, 0)),
     ], [f"market {m.index} {m.name} ({m.date})", "value"], "lr"))
     print()
-    quadrant = _QUADRANTS.get(sig.quadrant, f"none ({sig.quadrant_reason})" if sig.quadrant_reason else "none")
+    quadrant = QUADRANT_NAMES.get(sig.quadrant, f"none ({sig.quadrant_reason})" if sig.quadrant_reason else "none")
     print(format_table([("quadrant", quadrant), ("rise (243 days)", pct(sig.rise)),
                         ("crowding", num(sig.crowding, "{:.2f}"))], ["rotation (theme universe)", "value"], "lr"))
     return 0

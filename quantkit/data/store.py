@@ -45,7 +45,8 @@ def default_snapshot_dir() -> Path:
     return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "data_cache" / "snapshot"
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -53,10 +54,12 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def frame_to_parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -176,7 +179,7 @@ class ParquetStore:
         data = frame_to_parquet_bytes(frame)
         path = self.path(code, kind)
         with self._lock(f"{kind}-{code}"):
-            _atomic_write_bytes(path, data)
+            atomic_write_bytes(path, data)
         record = {
             "symbol": code, "kind": kind, "rows": len(frame),
             "first_date": frame.index[0].date().isoformat(), "last_date": frame.index[-1].date().isoformat(),
@@ -187,6 +190,6 @@ class ParquetStore:
         with self._lock("manifest"):
             manifest = self.manifest()
             manifest[f"{kind}/{code}"] = record
-            _atomic_write_bytes(self.manifest_path,
+            atomic_write_bytes(self.manifest_path,
                                 (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode())
         return path

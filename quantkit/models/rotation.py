@@ -39,6 +39,8 @@ from quantkit.indicators.percentile import check_method
 
 AMOUNT_CALIBRATION_DAYS = 20
 QUADRANTS = (1, 2, 3, 4)
+QUADRANT_NAMES = {1: "Q1 high rise, crowded", 2: "Q2 high rise, not crowded", 3: "Q3 low rise, not crowded",
+                  4: "Q4 low rise, crowded"}
 COLUMNS = ("first_date", "last_date", "bars", "rise", "amount_share", "turnover_rate", "volatility",
            "amount_share_pct", "turnover_rate_pct", "volatility_pct", "crowding", "quadrant",
            "amount_estimated", "reason")

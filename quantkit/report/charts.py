@@ -18,7 +18,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-PERIODS = 243
+from quantkit.backtest.metrics import rolling_sharpe, rolling_volatility
+from quantkit.models.rotation import QUADRANT_NAMES
+
 STRATEGY_COLOR = "#1f4e79"
 BENCHMARK_COLOR = "#8c96a3"
 UP, RANGE, DOWN = "#2e8540", "#8c8c8c", "#c8313e"
@@ -26,8 +28,6 @@ REGIME_FILL = {"up": "rgba(46,133,64,0.13)", "range": "rgba(140,140,140,0.10)", 
 REGIME_SWATCH = {"up": "rgba(46,133,64,0.45)", "range": "rgba(140,140,140,0.40)", "down": "rgba(200,49,62,0.45)"}
 VALUATION_COLOR = {"low": "#3b7dd8", "normal": "#d9cfa7", "high": "#e07b24"}
 QUADRANT_COLOR = {1: "#e07b24", 2: "#2e8540", 3: "#3b7dd8", 4: "#c8313e"}
-QUADRANT_LABEL = {1: "Q1 high rise · crowded", 2: "Q2 high rise · not crowded",
-                  3: "Q3 low rise · not crowded", 4: "Q4 low rise · crowded"}
 FONT = ("-apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'PingFang SC', 'Hiragino Sans GB', "
         "'Microsoft YaHei', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif")
 QUALITATIVE = ("#1f4e79", "#e07b24", "#2e8540", "#c8313e", "#7b4fa8", "#8c564b", "#d16ba5", "#5a6b7b",
@@ -232,26 +232,6 @@ def exposure_figure(exposure: pd.Series, target: pd.Series | None = None) -> Any
     return fig
 
 
-def rolling_sharpe(returns: pd.Series, window: int = 121, periods: int = PERIODS,
-                   min_active: float = 0.5) -> pd.Series:
-    """Rolling annualised Sharpe ratio (risk-free 0) over ``window`` sessions.
-
-    NaN where the standard deviation is 0 or fewer than ``min_active`` of the window's sessions
-    had a non-zero return (mostly in cash: the ratio of a few days would be noise).
-    """
-    r = returns.astype(float)
-    mean = r.rolling(window).mean()
-    std = r.rolling(window).std(ddof=1)
-    active = (r != 0).astype(float).rolling(window).mean()
-    ok = (std > 0) & (active >= min_active)
-    return (mean / std.where(ok) * math.sqrt(periods)).rename("rolling_sharpe")
-
-
-def rolling_volatility(returns: pd.Series, window: int = 121, periods: int = PERIODS) -> pd.Series:
-    """Rolling annualised volatility (decimal) over ``window`` sessions."""
-    return (returns.astype(float).rolling(window).std(ddof=1) * math.sqrt(periods)).rename("rolling_volatility")
-
-
 def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = None, window: int = 121,
                    strategy: str = "strategy", benchmark_name: str = "benchmark") -> Any:
     """Rolling Sharpe (top) and annualised volatility (bottom) over ``window`` sessions (121 ≈ 6 months)."""
@@ -383,7 +363,7 @@ def quadrant_scatter(table: pd.DataFrame, names: Mapping[str, str] | None = None
         hover = [symbol_label(s, names) for s in part.index]
         fig.add_trace(go.Scatter(
             x=part["crowding"].to_numpy(dtype=float), y=part["rise"].to_numpy(dtype=float), mode="markers+text",
-            name=QUADRANT_LABEL[q], text=text, textposition="top center", textfont=dict(size=10),
+            name=QUADRANT_NAMES[q], text=text, textposition="top center", textfont=dict(size=10),
             customdata=hover, hovertemplate="%{customdata}<br>rise %{y:.1%} · crowding %{x:.2f}<extra></extra>",
             marker=dict(size=[14 if s in held else 9 for s in part.index], color=QUADRANT_COLOR[q], opacity=0.9,
                         line=dict(width=[2.5 if s in held else 0.5 for s in part.index],
@@ -394,7 +374,7 @@ def quadrant_scatter(table: pd.DataFrame, names: Mapping[str, str] | None = None
     for q, (x, y, xa, ya) in {1: (0.99, 0.99, "right", "top"), 2: (0.01, 0.99, "left", "top"),
                               3: (0.01, 0.01, "left", "bottom"), 4: (0.99, 0.01, "right", "bottom")}.items():
         fig.add_annotation(x=x, y=y, xref="paper", yref="paper", xanchor=xa, yanchor=ya, showarrow=False,
-                           text=f"<b>{QUADRANT_LABEL[q]}</b>", font=dict(size=11, color=QUADRANT_COLOR[q]),
+                           text=f"<b>{QUADRANT_NAMES[q]}</b>", font=dict(size=11, color=QUADRANT_COLOR[q]),
                            bgcolor="rgba(255,255,255,0.7)")
     _layout(fig, label(title), height=560)
     fig.update_layout(hovermode="closest", legend=dict(y=-0.12, yanchor="top", x=0.5, xanchor="center"),

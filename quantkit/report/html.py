@@ -14,8 +14,6 @@ list and a footer (version, data fingerprint, generation time).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +21,9 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 from markupsafe import Markup
+
+from quantkit.data.store import atomic_write_bytes
+from quantkit.models.rotation import QUADRANT_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TRADE_ROWS = 250
@@ -102,21 +103,8 @@ def generated_at(now: datetime | None = None) -> str:
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` (UTF-8) to ``path`` atomically (temporary file in the same folder, then rename)."""
+    return atomic_write_bytes(Path(path), text.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,8 +416,6 @@ def position_section(result, figs: dict) -> dict | None:
             "low": fmt_pct(low, 0), "high": fmt_pct(high, 0), "matrix": position_matrix(state)}
 
 
-QUADRANT_NAMES = {1: "Q1 high rise, crowded", 2: "Q2 high rise, not crowded", 3: "Q3 low rise, not crowded",
-                  4: "Q4 low rise, crowded"}
 
 
 def quadrant_rows(table: pd.DataFrame, names: Mapping[str, str], held: Iterable[str] = ()) -> list[dict]:
