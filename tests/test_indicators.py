@@ -11,6 +11,7 @@ import pytest
 import quantkit
 from quantkit.errors import ConfigError
 from quantkit.indicators import (
+    carry_forward,
     ema,
     estimate_amount,
     expanding_percentile,
@@ -181,3 +182,13 @@ def test_indicators_have_no_look_ahead_on_real_data(csi_all):
         }
         for key, series in trunc.items():
             pd.testing.assert_series_equal(series, full[key].iloc[:cut + 1], obj=f"{key} cut at {part.index[-1].date()}")
+
+
+def test_carry_forward_never_uses_a_later_value_and_expires():
+    src = pd.Series(["up", "down", "range"], index=pd.to_datetime(["2024-01-02", "2024-01-04", "2024-01-10"]),
+                    dtype=object)
+    dates = pd.bdate_range("2024-01-01", "2024-01-31")
+    out = carry_forward(src, dates, max_age=5)
+    assert out["2024-01-01"] is None
+    assert out["2024-01-03"] == "up" and out["2024-01-04"] == "down" and out["2024-01-09"] == "down"
+    assert out["2024-01-17"] == "range" and out["2024-01-18"] is None  # > 5 sessions old

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from quantkit.backtest import apply_overrides, load_strategy, parse_strategy, run_strategy
-from quantkit.backtest.strategy import (SCHEMA, align_to, build_target_weights, load_inputs, schedule,
+from quantkit.backtest.strategy import (SCHEMA, build_target_weights, load_inputs, schedule,
                                         select_symbols, weekly_days)
 from quantkit.errors import ConfigError
 
@@ -167,16 +167,6 @@ def test_weekly_schedule_decides_on_the_last_session_of_each_week():
     out = schedule(w, "weekly")
     assert out["x"].notna().tolist() == weekly_days(days).tolist()
     assert schedule(w, "daily").equals(w)
-
-
-def test_align_to_never_uses_a_later_value_and_expires():
-    src = pd.Series(["up", "down", "range"], index=pd.to_datetime(["2024-01-02", "2024-01-04", "2024-01-10"]),
-                    dtype=object)
-    dates = pd.bdate_range("2024-01-01", "2024-01-31")
-    out = align_to(src, dates, max_age=5)
-    assert out["2024-01-01"] is None
-    assert out["2024-01-03"] == "up" and out["2024-01-04"] == "down" and out["2024-01-09"] == "down"
-    assert out["2024-01-17"] == "range" and out["2024-01-18"] is None  # > 5 sessions old
 
 
 def test_timing_weights_follow_the_regime():

@@ -30,6 +30,7 @@ import pandas as pd
 
 from quantkit.backtest.params import CostParams, ExecutionParams
 from quantkit.errors import ConfigError
+from quantkit.indicators import carry_forward
 
 if TYPE_CHECKING:
     from quantkit.backtest.result import BacktestResult
@@ -404,31 +405,6 @@ def _cut(frame: pd.DataFrame | pd.Series, end: pd.Timestamp | None):
     return frame if end is None else frame.loc[frame.index <= end]
 
 
-def asof_rows(src: pd.DatetimeIndex, dates: pd.DatetimeIndex, max_age: int = MAX_SIGNAL_AGE) -> np.ndarray:
-    """Row of ``src`` to use on each of ``dates``: the last on or before it (never a later one).
-
-    −1 where there is none, or where it is more than ``max_age`` sessions of ``dates`` old (so a
-    signal whose data stops does not drive trades forever).
-    """
-    pos = src.searchsorted(dates, side="right") - 1
-    if len(src) == 0:
-        return np.full(len(dates), -1)
-    first_after = dates.searchsorted(src[np.maximum(pos, 0)], side="left")
-    age = np.arange(len(dates)) - first_after
-    return np.where((pos >= 0) & (age <= max_age), pos, -1)
-
-
-def align_to(values: pd.Series, dates: pd.DatetimeIndex, max_age: int = MAX_SIGNAL_AGE) -> pd.Series:
-    """The last valid value of ``values`` on or before each of ``dates`` (see :func:`asof_rows`)."""
-    v = values[values.notna()]
-    rows = asof_rows(pd.DatetimeIndex(v.index), dates, max_age)
-    obj = values.dtype == object
-    picked = v.to_numpy()[np.maximum(rows, 0)] if len(v) else np.full(len(dates), np.nan)
-    out = pd.Series(picked, index=dates, dtype=object if obj else "float64")
-    out[rows < 0] = None if obj else np.nan
-    return out
-
-
 @dataclass(frozen=True)
 class StrategyInputs:
     """Data a strategy needs, every series cut at the window's end."""
@@ -500,7 +476,7 @@ def timing_weights(strategy: Strategy, inputs: StrategyInputs, calendar: pd.Date
     """Target weight of the traded ETF per session from the signal's regime."""
     frame = timing_frame(strategy, inputs.signal_close)
     col = "effective_regime" if "effective_regime" in frame else "regime"
-    regime = align_to(frame[col].astype(object), calendar)
+    regime = carry_forward(frame[col].astype(object), calendar, MAX_SIGNAL_AGE)
     symbol = next(iter(inputs.prices))
     return pd.DataFrame({symbol: regime_weights(regime, strategy.weights)}), {"timing": frame}
 
@@ -525,7 +501,7 @@ def position_weights_of(strategy: Strategy, inputs: StrategyInputs,
     symbol = next(iter(inputs.prices))
     params = market_params(strategy, _signal_code(strategy, symbol))
     state = market_state(inputs.signal_close, inputs.valuation, params)
-    position = align_to(state["position"].astype(float), calendar)
+    position = carry_forward(state["position"].astype(float), calendar, MAX_SIGNAL_AGE)
     return pd.DataFrame({symbol: position}), {"market_state": state}
 
 
@@ -564,7 +540,7 @@ def rotation_weights(strategy: Strategy, inputs: StrategyInputs,
     if r.timing_overlay:
         frame = timing_frame(strategy, inputs.signal_close)
         col = "effective_regime" if "effective_regime" in frame else "regime"
-        overlay = regime_weights(align_to(frame[col].astype(object), calendar), strategy.weights)
+        overlay = regime_weights(carry_forward(frame[col].astype(object), calendar, MAX_SIGNAL_AGE), strategy.weights)
         extras["timing"] = frame
     holdings: dict = {}
     data = inputs.rotation

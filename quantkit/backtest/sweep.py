@@ -27,7 +27,8 @@ import pandas as pd
 
 from quantkit.backtest import metrics as M
 from quantkit.backtest.params import CostParams, ExecutionParams
-from quantkit.backtest.strategy import (MAX_SIGNAL_AGE, Strategy, WeightsSpec, asof_rows, check_window,
+from quantkit.indicators import asof_rows
+from quantkit.backtest.strategy import (MAX_SIGNAL_AGE, Strategy, WeightsSpec, check_window,
                                         load_strategy, select_symbols, weekly_days)
 from quantkit.errors import ConfigError
 

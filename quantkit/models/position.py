@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.errors import ConfigError
-from quantkit.indicators import expanding_percentile
+from quantkit.indicators import carry_forward, expanding_percentile
 from quantkit.indicators._checks import check_date, check_nonnegative, check_series, check_window
 from quantkit.indicators.percentile import check_method
 from quantkit.models.timing import REGIMES, TimingParams, effective_regime, profit_effect, timing_regime
@@ -180,21 +180,6 @@ class MarketParams:
                                   f"got {self.valuation_max_age!r}")
 
 
-def _carry_forward(values: pd.Series, dates: pd.DatetimeIndex, max_age: int | None) -> pd.Series:
-    """The last valid observation of ``values`` on or before each of ``dates`` (never a later one).
-
-    NaN when it is older than ``max_age`` sessions of ``dates``.
-    """
-    values = values.dropna()
-    pos = values.index.searchsorted(dates, side="right") - 1
-    out = np.where(pos >= 0, values.to_numpy()[np.maximum(pos, 0)], np.nan) if len(values) else np.full(len(dates), np.nan)
-    if max_age is not None and len(values):
-        observed = values.index[np.maximum(pos, 0)]
-        age = np.arange(len(dates)) - dates.searchsorted(observed, side="right") + 1
-        out = np.where(age > max_age, np.nan, out)
-    return pd.Series(out, index=dates, dtype="float64")
-
-
 def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: MarketParams = MarketParams()) -> pd.DataFrame:
     """Timing regime, profit effect, valuation percentiles and target equity weight per date of the index.
 
@@ -219,7 +204,7 @@ def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: Market
     for col in ("pe", "pb"):
         if col in valuation.columns and valuation[col].notna().any():
             raw = valuation_percentile(valuation[col], params.percentile_method, params.percentile_start)
-            pct[col] = _carry_forward(raw, dates, params.valuation_max_age)
+            pct[col] = carry_forward(raw, dates, params.valuation_max_age)
         else:
             pct[col] = pd.Series(np.nan, index=dates)
     states = _states(pct["pe"].to_numpy(), pct["pb"].to_numpy(), params.low, params.high)

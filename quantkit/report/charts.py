@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.backtest.metrics import rolling_sharpe, rolling_volatility
+from quantkit.indicators import carry_forward
 from quantkit.models.rotation import QUADRANT_NAMES
 
 STRATEGY_COLOR = "#1f4e79"
@@ -61,12 +62,6 @@ def _layout(fig, title: str, height: int = 380, yformat: str | None = None, lege
     if yformat:
         fig.update_yaxes(tickformat=yformat)
     return fig
-
-
-def _on(series: pd.Series, index: pd.DatetimeIndex) -> pd.Series:
-    """``series`` carried forward onto ``index`` (past values only)."""
-    union = series.index.union(index)
-    return series.reindex(union).ffill().reindex(index)
 
 
 def regime_segments(regime: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
@@ -123,7 +118,7 @@ def equity_figure(equity: pd.Series, benchmark: pd.Series | None = None, regime:
                                  mode="lines", line=dict(color=BENCHMARK_COLOR, width=1.5),
                                  hovertemplate="%{y:,.0f}"))
     if regime is not None and regime.notna().any():
-        add_regime_shading(fig, _on(regime.astype(object), pd.DatetimeIndex(equity.index)))
+        add_regime_shading(fig, carry_forward(regime.astype(object), pd.DatetimeIndex(equity.index)))
     _layout(fig, "Equity (CNY) vs benchmark", height=440)
     fig.update_layout(margin=dict(t=80))
     fig.update_yaxes(tickformat=",.0f")
