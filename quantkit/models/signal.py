@@ -103,27 +103,35 @@ def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, 
     return quadrants(as_of=as_of, **load_rotation_inputs(codes, index, end=as_of.date()))
 
 
+def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:
+    """One ETF's timing state from its closes up to the as-of day, and its row of the quadrant
+    ``table``: close, ma_short, ma_long, distance, regime, profit_effect, rise, crowding,
+    quadrant (1–4 or None), quadrant_reason. Fractions are decimals; missing values are None."""
+    from quantkit.models.timing import profit_effect, timing_regime
+
+    timing = timing_regime(close).iloc[-1]
+    row = table.loc[code] if code in table.index else None
+    return {
+        "close": float(close.iloc[-1]), "ma_short": _num(timing["ma_short"]), "ma_long": _num(timing["ma_long"]),
+        "distance": _num(timing["distance"]), "regime": _text(timing["regime"]),
+        "profit_effect": _num(profit_effect(close).iloc[-1]),
+        "rise": None if row is None else _num(row["rise"]),
+        "crowding": None if row is None else _num(row["crowding"]),
+        "quadrant": None if row is None or pd.isna(row["quadrant"]) else int(row["quadrant"]),
+        "quadrant_reason": "" if row is None else str(row.get("reason", "") or ""),
+    }
+
+
 def signal(etf: str, index: str = "000985", as_of: str | date | None = None,
            valuation_index: str = "000300", universe: tuple[str, ...] = THEME_ETFS) -> Signal:
     """Evaluate one ETF as of a date using only data up to that date."""
-    from quantkit.models.timing import profit_effect, timing_regime
-
     sym = etf_symbol(etf)
     bars = load_prices(sym)
     day = resolve_as_of(bars, sym.code, as_of)
-    close = bars.close.loc[:day]
-    timing = timing_regime(close).iloc[-1]
-    pe = profit_effect(close).iloc[-1]
-    market = market_signal(day, index, valuation_index)
-    table = quadrant_table(day, universe, index, extra=(sym.code,))
-    row = table.loc[sym.code] if sym.code in table.index else None
+    state = etf_state(bars.close.loc[:day], quadrant_table(day, universe, index, extra=(sym.code,)), sym.code)
     last = bars.index[-1].date()
     return Signal(
-        symbol=sym.code, name=name_of(sym), as_of=str(day.date()), close=float(close.iloc[-1]),
-        ma_short=_num(timing["ma_short"]), ma_long=_num(timing["ma_long"]), distance=_num(timing["distance"]),
-        regime=_text(timing["regime"]), profit_effect=_num(pe), market=market,
-        quadrant=None if row is None or pd.isna(row["quadrant"]) else int(row["quadrant"]),
-        rise=None if row is None else _num(row["rise"]), crowding=None if row is None else _num(row["crowding"]),
-        quadrant_reason="" if row is None else str(row.get("reason", "") or ""),
+        symbol=sym.code, name=name_of(sym), as_of=str(day.date()), market=market_signal(day, index, valuation_index),
         data={"source": bars.attrs.get("source", ""), "last_date": str(last), "stale_days": (today() - last).days},
+        **state,
     )

@@ -71,10 +71,6 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(v) or math.isinf(v) else v
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def load_universe(universe: Iterable[str]) -> dict[str, pd.DataFrame]:
     """Bars of each code of the universe (normalised, de-duplicated, in order); no data → DataUnavailableError."""
     from quantkit.data.api import load_prices
@@ -93,23 +89,15 @@ def week_return(close: pd.Series, sessions: int = WEEK_SESSIONS) -> float | None
 
 def watchlist_row(code: str, name: str, bars: pd.DataFrame, day: pd.Timestamp, table: pd.DataFrame) -> dict:
     """One ETF as ``quantkit signal`` computes it as of ``day``, plus the weekly return."""
-    from quantkit.models.timing import profit_effect, timing_regime
+    from quantkit.models.signal import etf_state
 
     close = bars["close"].loc[:day]
-    row: dict[str, Any] = {"symbol": code, "name": name}
     if close.empty:
-        row.update(close=None, week_return=None, ma_short=None, ma_long=None, distance=None, regime=None,
-                   profit_effect=None, last_date=None)
-    else:
-        timing = timing_regime(close).iloc[-1]
-        row.update(close=_num(close.iloc[-1]), week_return=week_return(close), ma_short=_num(timing["ma_short"]),
-                   ma_long=_num(timing["ma_long"]), distance=_num(timing["distance"]), regime=_text(timing["regime"]),
-                   profit_effect=_num(profit_effect(close).iloc[-1]), last_date=str(close.index[-1].date()))
-    q = table.loc[code] if code in table.index else None
-    quadrant = None if q is None or pd.isna(q["quadrant"]) else int(q["quadrant"])
-    row.update(rise=None if q is None else _num(q["rise"]), crowding=None if q is None else _num(q["crowding"]),
-               quadrant=quadrant, quadrant_reason="" if q is None else str(q.get("reason", "") or ""))
-    return row
+        row = {k: None for k in ("close", "ma_short", "ma_long", "distance", "regime", "profit_effect", "rise",
+                                 "crowding", "quadrant")} | {"quadrant_reason": ""}
+        return {"symbol": code, "name": name, "week_return": None, "last_date": None, **row}
+    return {"symbol": code, "name": name, "week_return": week_return(close), "last_date": str(close.index[-1].date()),
+            **etf_state(close, table, code)}
 
 
 def data_fingerprint(frames: Mapping[str, pd.Series]) -> str:
