@@ -173,3 +173,11 @@ def test_quadrant_tables_equal_quadrants_date_by_date(inputs):
     assert [d.date().isoformat() for d in tables] == days
     for day in days:
         pd.testing.assert_frame_equal(tables[pd.Timestamp(day)], quadrants(as_of=day, **inputs))
+
+
+def test_quadrants_accept_a_mapping_of_canonical_bars(inputs):
+    bars = {code: quantkit.load_prices(code) for code in ("562800", "560860", "512400", "512480", "515790")}
+    from_dict = quadrants(bars, bars, inputs["market_amount"], "2025-12-31", turnover=bars, volume=bars)
+    frame = quadrants(**{k: (v[list(bars)] if isinstance(v, pd.DataFrame) else v) for k, v in inputs.items()},
+                      as_of="2025-12-31")
+    pd.testing.assert_frame_equal(from_dict, frame, check_names=False)

@@ -27,7 +27,7 @@ quadrant and a ``reason``. See ``seeds/rotation.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,9 +78,13 @@ def _check_preferred(preferred: Iterable[int]) -> tuple[int, ...]:
     return items
 
 
-def _frame(value: pd.DataFrame | None, name: str) -> pd.DataFrame | None:
+def _frame(value: pd.DataFrame | Mapping | None, name: str) -> pd.DataFrame | None:
+    """One column per symbol; a mapping ``{symbol: Series}`` (or canonical bars, whose ``name``
+    column is taken) is assembled into such a frame."""
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        value = pd.DataFrame({str(k): v[name] if isinstance(v, pd.DataFrame) else v for k, v in value.items()})
     if not isinstance(value, pd.DataFrame):
         raise ConfigError(f"{name} must be a DataFrame with one column per symbol, got {type(value).__name__}")
     return value
