@@ -45,9 +45,9 @@ def main() -> None:
     sweep_timing(bars, {"short": [10, 20], "long": [60], "band": [0.03]}, progress=False, **kw)
     t_warm_sweep = time.perf_counter() - t
 
-    def single(short: int, long: int, band: float):
+    def single(short: int, long: int, band: float, start: pd.Timestamp | None = None):
         regime = timing_regime(bars["close"], short=short, long=long, band=band)["regime"]
-        tw = pd.DataFrame({"562800": regime_weights(regime, strategy.weights)})
+        tw = pd.DataFrame({"562800": regime_weights(regime, strategy.weights)}).loc[start:]
         return run_backtest(tw, {"562800": bars}, strategy.execution, strategy.costs)
 
     t = time.perf_counter()
@@ -62,7 +62,7 @@ def main() -> None:
     combos = [(s, lo, b) for s in grid["short"] for lo in grid["long"] for b in grid["band"] if s < lo]
     sample = random.Random(42).sample(combos, SAMPLE)
     t = time.perf_counter()
-    loop = {c: single(*c) for c in sample}
+    loop = {c: single(*c, start=res.start) for c in sample}  # the sweep's common window
     t_loop = time.perf_counter() - t
     per_single = t_loop / SAMPLE
     t_loop_all = per_single * valid
