@@ -313,9 +313,8 @@ def summarize(returns: pd.Series, benchmark_returns: pd.Series | None = None, tr
         "days": int(len(returns)),
     }
     if trades is not None:
-        trips = round_trips(trades)
-        out.update(trades=n_trades(trades), round_trips=int(len(trips)),
-                   trade_win_rate=float((trips["pnl"] > 0).mean()) if len(trips) else float("nan"),
+        out.update(trades=n_trades(trades), round_trips=int(len(round_trips(trades))),
+                   trade_win_rate=trade_win_rate(trades),
                    fees=float(trades["fee"].sum()) if len(trades) else 0.0)
     if equity is not None:
         out["turnover"] = annual_turnover(trades, equity, periods)

@@ -271,8 +271,7 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
     for key, meta in src.snapshot.manifest.items():
         rows[(meta["symbol"], meta["kind"])] = {**meta, "source": "snapshot"}
     for key, meta in src.store.manifest().items():
-        kind = "valuation" if key.startswith("valuation/") else (rows.get((meta["symbol"], "etf"), {}).get("kind")
-                                                                 or normalize_symbol(meta["symbol"]).kind)
+        kind = "valuation" if key.startswith("valuation/") else normalize_symbol(meta["symbol"]).kind
         prev = rows.get((meta["symbol"], kind), {})
         rows[(meta["symbol"], kind)] = {**prev, **meta, "kind": kind, "name": meta.get("name") or prev.get("name", ""),
                                         "source": meta.get("source", "store")}
