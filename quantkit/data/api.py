@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from quantkit.data.calendar import parse_date
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -32,19 +33,6 @@ def say_once(message: str) -> None:
 
 def today() -> date:
     return date.today()
-
-
-def parse_date(value: str | date | datetime | pd.Timestamp | None, what: str = "date") -> pd.Timestamp | None:
-    """A user-supplied date as a Timestamp; :class:`ConfigError` with the bad value otherwise."""
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31") from None
-    if ts is pd.NaT:
-        raise ConfigError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31")
-    return ts.tz_localize(None) if ts.tzinfo else ts.normalize()
 
 
 def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

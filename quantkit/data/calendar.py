@@ -18,6 +18,20 @@ EXCHANGE_TZ = "Asia/Shanghai"
 MARKET_CLOSE = time(15, 0)
 
 
+def parse_date(value: Any, what: str = "date") -> pd.Timestamp | None:
+    """A user-supplied date as a tz-naive midnight Timestamp (None stays None); one-line
+    :class:`ConfigError` naming ``what`` and the bad value otherwise."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise ConfigError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31")
+    return (ts.tz_localize(None) if ts.tzinfo else ts).normalize()
+
+
 def last_completed_session(dates: pd.DatetimeIndex, now: datetime | None = None) -> pd.Timestamp:
     """The last of ``dates`` whose session has closed: a bar dated today (Shanghai) counts from 15:00 on."""
     from zoneinfo import ZoneInfo
@@ -38,7 +52,7 @@ def session_on_or_before(dates: pd.DatetimeIndex, as_of: Any, *, whose: str, fet
     Errors name the problem in one line: not a date, a future date, before ``whose`` data starts,
     or after its last bar (then ``fetch_hint`` says what to run).
     """
-    from quantkit.data.api import parse_date, today
+    from quantkit.data.api import today
 
     ts = parse_date(as_of, "--as-of")
     if ts > pd.Timestamp(today()):

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import pandas as pd
 
+from quantkit.data.calendar import parse_date
 from quantkit.errors import ConfigError
 
 
@@ -26,15 +27,7 @@ def check_nonnegative(value: object, name: str) -> float:
 
 def check_date(value: object, name: str) -> pd.Timestamp | None:
     """A date-like ``value`` as a tz-naive midnight Timestamp (None stays None)."""
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT:
-        raise ConfigError(f"{name} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-12-31")
-    return (ts.tz_localize(None) if ts.tzinfo else ts).normalize()
+    return parse_date(value, name)
 
 
 def check_series(value: object, name: str) -> pd.Series:
