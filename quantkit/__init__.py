@@ -6,8 +6,7 @@ The public API is importable from here (``import quantkit as qk``); names resolv
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from quantkit._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -35,15 +34,7 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *_EXPORTS]
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'quantkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -46,3 +46,22 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip("raw shared data not beside the checkout")
     return SHARED_DATA
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run ``quantkit ARGV`` in-process: (exit code, stdout, stderr)."""
+    from quantkit.cli.main import main
+
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+#: the smallest valid strategy file; tests append or replace lines to break it
+MINIMAL_STRATEGY = """
+[strategy]
+name = "t"
+kind = "timing"
+[universe]
+symbols = ["562800"]
+"""

@@ -13,24 +13,11 @@ import pytest
 
 from quantkit.cli.main import main
 from quantkit.data.api import load_prices
+from conftest import MINIMAL_STRATEGY as MINIMAL, run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 MA = str(ROOT / "strategies" / "ma_timing.toml")
 QUANTKIT = ROOT / ".venv" / "bin" / "quantkit"
-
-MINIMAL = """
-[strategy]
-name = "t"
-kind = "timing"
-[universe]
-symbols = ["562800"]
-"""
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(code: int, err: str) -> str:
@@ -177,8 +164,6 @@ def test_console_script_reports_bad_input_in_one_line(tmp_path):
 
 
 def test_review_edge_cases_each_get_one_line(capsys):
-    from quantkit.cli.main import main
-
     cases = [
         (["backtest", "strategies/ma_timing.toml", "--etf", "000985"], "is an index, not an ETF"),
         (["sweep", "strategies/ma_timing.toml", "--grid", "short=5:1:1"], "need start ≤ stop and step > 0"),

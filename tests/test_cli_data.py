@@ -6,15 +6,9 @@ import pandas as pd
 import pytest
 
 import quantkit as qk
-from quantkit.cli.main import main
 from quantkit.data import providers
 from quantkit.data.providers.base import CallPolicy
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from conftest import run_cli as run
 
 
 def test_data_list_shows_the_snapshot(capsys, store_dir):

@@ -7,17 +7,11 @@ import sys
 import pytest
 
 import quantkit as qk
-from quantkit.cli.main import main
+from conftest import run_cli as run
 
 KEYS = {"symbol", "name", "as_of", "close", "ma_short", "ma_long", "distance", "regime", "profit_effect",
         "market", "quadrant", "data"}
 MARKET_KEYS = {"index", "regime", "distance", "profit_effect", "pe_percentile", "pb_percentile", "valuation", "position"}
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from quantkit.backtest import apply_overrides, load_strategy, parse_strategy, ru
 from quantkit.backtest.strategy import (SCHEMA, build_target_weights, load_inputs, schedule,
                                         select_symbols, weekly_days)
 from quantkit.errors import ConfigError
+from conftest import MINIMAL_STRATEGY as MINIMAL
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = ROOT / "strategies"
@@ -21,15 +22,6 @@ def write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "s.toml"
     p.write_text(text, encoding="utf-8")
     return p
-
-
-MINIMAL = """
-[strategy]
-name = "t"
-kind = "timing"
-[universe]
-symbols = ["562800"]
-"""
 
 
 @pytest.mark.parametrize("name", ["ma_timing", "valuation_position", "quadrant_rotation"])

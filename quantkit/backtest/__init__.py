@@ -7,13 +7,12 @@ set (default ``<repo>/.numba_cache``) so numba's compiled kernels are reused acr
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[2] / ".numba_cache"))
 
+from quantkit._lazy import lazy_getattr  # noqa: E402
 from quantkit.backtest.params import CostParams, ExecutionParams  # noqa: E402
 from quantkit.backtest.result import BacktestResult  # noqa: E402
 from quantkit.backtest.strategy import Strategy, apply_overrides, load_strategy, parse_strategy  # noqa: E402
@@ -30,12 +29,4 @@ _LAZY = {
 __all__ = ["run_backtest", "BacktestResult", "load_strategy", "run_strategy", "ExecutionParams", "CostParams",
            "Strategy", "apply_overrides", "parse_strategy", "build_target_weights", "sweep_timing",
            "sweep_strategy", "SweepResult"]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'quantkit.backtest' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -7,20 +7,10 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from quantkit._lazy import lazy_getattr
 from quantkit.report.html import render_html, write_html, write_sweep_html
 
 _LAZY = {"build_weekly": "quantkit.report.weekly", "write_weekly": "quantkit.report.weekly"}
 
 __all__ = ["write_html", "render_html", "write_sweep_html", "build_weekly", "write_weekly"]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'quantkit.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
