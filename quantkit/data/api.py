@@ -112,11 +112,19 @@ def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -
     raise ProviderError("; ".join(errors) or "no provider configured")
 
 
-def _staleness_note(frame: pd.DataFrame) -> str:
+def _staleness_note(frame: pd.DataFrame, what: str = "") -> str:
+    """``network unavailable: using [what from ]data_cache snapshot through DATE (N days old)``."""
     last = frame.index[-1].date()
     age = (today() - last).days
     source = "data_cache snapshot" if frame.attrs.get("source") == "snapshot" else "data_cache store"
-    return f"network unavailable: using {source} through {last} ({age} days old)"
+    return f"network unavailable: using {what + ' from ' if what else ''}{source} through {last} ({age} days old)"
+
+
+def _refresh(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
+    """Fetch the missing bars, store them, and return the stored series (ProviderError if all fail)."""
+    fresh = _fetch_one(sym, sources, cached)
+    sources.store.write(sym.code, fresh, name=name_of(sym, sources))
+    return sources.store.read(sym.code)
 
 
 def load_prices(
@@ -140,9 +148,7 @@ def load_prices(
     frame = _cached(sym, src)
     if refresh:
         try:
-            fresh = _fetch_one(sym, src, frame)
-            src.store.write(sym.code, fresh, name=name_of(sym, src))
-            frame = src.store.read(sym.code)
+            frame = _refresh(sym, src, frame)
         except ProviderError:
             if frame is None:
                 raise DataUnavailableError(
@@ -195,7 +201,7 @@ def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
             frame = src.store.read(sym.code, "valuation")
         except ProviderError:
             if frame is not None:
-                say_once(_staleness_note(frame).replace("using", f"using {sym.code} valuation from", 1))
+                say_once(_staleness_note(frame, f"{sym.code} valuation"))
     if frame is None:
         raise DataUnavailableError(f"no valuation data for {sym.code}: the snapshot has PE/PB for 000300 and "
                                    "PE for the CSI indices (000985, 930713, …)")
@@ -236,8 +242,7 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
             sym = normalize_symbol(raw)
             cached = _cached(sym, src)
             try:
-                fresh = _fetch_one(sym, src, cached)
-                src.store.write(sym.code, fresh, name=name_of(sym, src))
+                fresh = _refresh(sym, src, cached)
                 note = _refresh_valuation(sym, src)
                 outcomes.append(FetchOutcome(sym.code, "updated", len(fresh), str(fresh.index[-1].date()),
                                              fresh.attrs.get("source", ""), note))
