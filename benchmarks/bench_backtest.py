@@ -27,19 +27,20 @@ QUANTKIT = ROOT / ".venv" / "bin" / "quantkit"
 PHASES = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from quantkit.backtest.strategy import build_target_weights, load_inputs, load_strategy, select_symbols
+from quantkit.backtest.pipeline import build_target_weights, load_inputs, select_symbols
+from quantkit.backtest.strategy_file import load_strategy
 t_import = time.perf_counter()
 s = load_strategy(sys.argv[1])
 symbols = select_symbols(s)
-inputs = load_inputs(s, symbols)
+inputs = load_inputs(s.model, s.params, symbols)
 weights = build_target_weights(s, inputs).weights
 t_models = time.perf_counter()
 from quantkit.backtest.engine import import_vectorbt, run_backtest
 import_vectorbt()
 t_vbt = time.perf_counter()
-run_backtest(weights, inputs.prices, s.execution, s.costs, name=s.name)
+run_backtest(weights, inputs.traded, s.execution, s.costs, name=s.name)
 t_first = time.perf_counter()
-r = run_backtest(weights, inputs.prices, s.execution, s.costs, name=s.name)
+r = run_backtest(weights, inputs.traded, s.execution, s.costs, name=s.name)
 t_second = time.perf_counter()
 print(json.dumps({"imports": t_import - t0, "models": t_models - t_import, "vectorbt": t_vbt - t_models,
                   "first_run": t_first - t_vbt, "second_run": t_second - t_first,

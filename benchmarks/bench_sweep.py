@@ -27,16 +27,15 @@ def main() -> None:
 
     from quantkit.backtest import load_strategy, run_backtest
     from quantkit.backtest.engine import import_vectorbt
-    from quantkit.backtest.strategy import regime_weights
     from quantkit.backtest.sweep import parse_grid_values, sweep_timing
     from quantkit.data.api import load_prices
-    from quantkit.models import timing_regime
+    from quantkit.models import regime_weights, timing_regime
 
     strategy = load_strategy(ROOT / "strategies" / "ma_timing.toml")
     bars = load_prices("562800")
     grid = {"short": parse_grid_values("short", "5:60:5"), "long": parse_grid_values("long", "60:250:10"),
             "band": parse_grid_values("band", "0,0.01,0.02,0.03,0.05")}
-    kw = dict(weights=strategy.weights, execution=strategy.execution, costs=strategy.costs)
+    kw = dict(weights=strategy.params["weights"], execution=strategy.execution, costs=strategy.costs)
 
     t = time.perf_counter()
     import_vectorbt()
@@ -47,7 +46,7 @@ def main() -> None:
 
     def single(short: int, long: int, band: float, start: pd.Timestamp | None = None):
         regime = timing_regime(bars["close"], short=short, long=long, band=band)["regime"]
-        tw = pd.DataFrame({"562800": regime_weights(regime, strategy.weights)}).loc[start:]
+        tw = pd.DataFrame({"562800": regime_weights(regime, strategy.params["weights"])}).loc[start:]
         return run_backtest(tw, {"562800": bars}, strategy.execution, strategy.costs)
 
     t = time.perf_counter()

@@ -20,9 +20,12 @@ _EXPORTS = {
     "valuation_percentile": "quantkit.models", "valuation_state": "quantkit.models",
     "position_weight": "quantkit.models", "position_weights": "quantkit.models",
     "market_state": "quantkit.models", "quadrants": "quantkit.models", "select_rotation": "quantkit.models",
-    "effective_regime": "quantkit.models", "POSITION_MATRIX": "quantkit.models",
-    "load_market_state": "quantkit.models", "load_rotation_inputs": "quantkit.models",
-    "quadrant_tables": "quantkit.models",
+    "effective_regime": "quantkit.models", "POSITION_MATRIX": "quantkit.models", "quadrant_tables": "quantkit.models",
+    "TimingParams": "quantkit.models", "MarketParams": "quantkit.models", "RotationParams": "quantkit.models",
+    "RegimeWeights": "quantkit.models", "register_model": "quantkit.models.registry",
+    # use cases
+    "load_market_state": "quantkit.app.signal", "load_rotation_inputs": "quantkit.app.signal",
+    "signal": "quantkit.app.signal", "build_weekly": "quantkit.app.weekly",
     # backtest
     "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
     "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest", "sweep_timing": "quantkit.backtest",

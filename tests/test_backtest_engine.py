@@ -304,7 +304,7 @@ def test_sweep_columns_equal_single_backtests(bars):
     from quantkit.backtest.sweep import sweep_timing
 
     s = load_strategy(MA_TIMING)
-    res = sweep_timing(bars, {"short": [10, 20], "long": [20, 60, 120], "band": [0.0, 0.03]}, weights=s.weights,
+    res = sweep_timing(bars, {"short": [10, 20], "long": [20, 60, 120], "band": [0.0, 0.03]}, weights=s.params["weights"],
                        execution=s.execution, costs=s.costs, progress=False)
     assert res.combos == 12 and res.skipped == 2 and len(res.table) == 10
     table = res.table.set_index(["short", "long", "band"])

@@ -40,7 +40,7 @@ def test_backtest_prints_a_metrics_table(capsys):
     code, out, err = run(capsys, "backtest", MA, "--start", "2024-01-02")
     assert code == 0
     assert "buy & hold 562800" in out
-    for label in ("total return", "annual return (CAGR)", "Sharpe", "max drawdown", "alpha", "beta"):
+    for label in ("Total return", "Annual return (CAGR", "Sharpe ratio", "Max drawdown", "Alpha vs benchmark", "Beta vs benchmark"):
         assert label in out
     assert "2024-01-02" in out
 
@@ -178,7 +178,7 @@ def test_review_edge_cases_each_get_one_line(capsys):
 
 
 def test_set_accepts_bare_codes_for_string_keys():
-    from quantkit.backtest.strategy import apply_overrides, parse_strategy
+    from quantkit.backtest.strategy_file import apply_overrides, parse_strategy
 
     raw = apply_overrides({"strategy": {"name": "x", "kind": "timing"}},
                           ["benchmark.symbol=510300", "universe.symbols=[560860]"])

@@ -16,7 +16,7 @@ MARKET_KEYS = {"index", "regime", "distance", "profit_effect", "pe_percentile", 
 
 @pytest.fixture(scope="module")
 def as_of_2026_01_23():
-    from quantkit.models.signal import signal
+    from quantkit.app.signal import signal
 
     return signal("562800", as_of="2026-01-23").to_dict()
 

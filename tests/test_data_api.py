@@ -34,15 +34,16 @@ def _sources(tmp_path, provider):
     return DataSources(ParquetStore(tmp_path / "store"), Snapshot(), [provider])
 
 
-def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, capsys, monkeypatch):
+def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, caplog, monkeypatch):
     monkeypatch.setattr(api, "today", lambda: date(2026, 11, 21))
     api._said.clear()
     src = _sources(tmp_path, FakeProvider(fail=True))
-    for _ in range(2):
-        bars = api.load_prices("562800", refresh=True, sources=src)
+    with caplog.at_level("WARNING", logger="quantkit"):
+        for _ in range(2):
+            bars = api.load_prices("562800", refresh=True, sources=src)
     assert bars.index[-1] == pd.Timestamp("2026-05-07")
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["network unavailable: using data_cache snapshot through 2026-05-07 (198 days old)"]
+    notes = [(r.name, r.getMessage()) for r in caplog.records]
+    assert notes == [("quantkit.data", "network unavailable: using data_cache snapshot through 2026-05-07 (198 days old)")]
 
 
 def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):
@@ -118,9 +119,11 @@ def test_fetching_an_index_refreshes_its_valuation(tmp_path):
     assert api.load_valuation("000300", sources=src).loc["2026-06-01", "pe"] == pytest.approx(14.1)
 
 
-def test_offline_valuation_refresh_uses_the_snapshot(tmp_path, capsys):
+def test_offline_valuation_refresh_uses_the_snapshot(tmp_path, caplog, capsys):
     api._said.clear()
     src = _sources(tmp_path, FakeValuationProvider(fail=True))
-    val = api.load_valuation("000300", refresh=True, sources=src)
+    with caplog.at_level("WARNING", logger="quantkit"):
+        val = api.load_valuation("000300", refresh=True, sources=src)
     assert val.index[-1] == pd.Timestamp("2026-05-28")
-    assert "using 000300 valuation from data_cache snapshot through 2026-05-28" in capsys.readouterr().err
+    assert "using 000300 valuation from data_cache snapshot through 2026-05-28" in caplog.text
+    assert capsys.readouterr().err == ""  # the library logs; it does not print

@@ -159,14 +159,14 @@ def test_valuation_carried_forward_never_backward():
     idx = pd.bdate_range("2025-01-01", periods=6)
     close = pd.Series(np.linspace(100, 105, 6), index=idx)
     val = pd.DataFrame({"pe": [10.0, 12.0, 11.0]}, index=idx[[0, 2, 5]])
-    params = MarketParams(timing=TimingParams(short=1, long=2), trend_line=2, percentile_start=None, valuation_max_age=2)
+    params = MarketParams(short=1, long=2, trend_line=2, percentile_start=None, valuation_max_age=2)
     out = market_state(close, val, params)
     # pe pct on its own dates: 1, 1, 2/3; day 2 (no obs) keeps day 1's; day 4 is 2 sessions after obs → kept;
     assert out["pe_percentile"].iloc[:5].tolist() == [1.0, 1.0, 1.0, 1.0, 1.0]
     assert out["pe_percentile"].iloc[5] == pytest.approx(2 / 3)
     assert out["pb_percentile"].isna().all()          # no PB: PE decides alone
     assert out["valuation"].iloc[5] == "normal" and out["valuation"].iloc[0] == "high"
-    stale = market_state(close, val, MarketParams(timing=TimingParams(short=1, long=2), trend_line=2,
+    stale = market_state(close, val, MarketParams(short=1, long=2, trend_line=2,
                                                   percentile_start=None, valuation_max_age=1))
     assert math.isnan(stale["pe_percentile"].iloc[4])  # obs of day 3 is 2 sessions old on day 5
 
@@ -180,11 +180,11 @@ def test_pe_only_valuation_index(csi_all):
     assert day["valuation"] == expected and not math.isnan(day["position"])
 
 
-@pytest.mark.parametrize("kwargs, name", [({"trend_line": 0}, "trend_line"), ({"percentile_method": "zscore"}, "method"),
+@pytest.mark.parametrize("kwargs, name", [({"trend_line": 0}, "trend_line"), ({"method": "zscore"}, "method"),
                                           ({"low": 0.9}, "low"), ({"high": 1.5}, "high"),
                                           ({"percentile_start": "someday"}, "percentile_start"),
                                           ({"valuation_max_age": -1}, "valuation_max_age"),
-                                          ({"timing": (20, 120)}, "timing")])
+                                          ({"short": 120, "long": 20}, "short")])
 def test_market_params_validation(kwargs, name):
     with pytest.raises(ConfigError, match=name):
         MarketParams(**kwargs)

@@ -14,7 +14,7 @@ from quantkit.data.universe import THEME_ETFS
 from quantkit.errors import ConfigError
 from quantkit.indicators import latest_percentile
 from quantkit.models import RotationParams, quadrants, select_rotation
-from quantkit.models.rotation import load_rotation_inputs
+from quantkit.app.signal import load_rotation_inputs
 
 REF = tomllib.loads((Path(__file__).resolve().parents[1] / "seeds" / "reference_figures.toml").read_text("utf-8"))
 UNIVERSE = (*THEME_ETFS, "563300")  # 563300 中证2000ETF: listed 2023-09-14

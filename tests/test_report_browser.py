@@ -269,7 +269,7 @@ def test_hostile_names_render_as_text(browser, results, tmp_path):
 
 
 def test_weekly_report_renders_offline(browser, tmp_path):
-    from quantkit.report.weekly import build_weekly, write_weekly
+    from quantkit.app.weekly import build_weekly, write_weekly
 
     out = write_weekly(build_weekly("2026-01-23"), tmp_path / "weekly")
     state = render(browser, out.html, tmp_path / "weekly.png", settle=0.5)

@@ -69,7 +69,7 @@ def _trades(weights: pd.Series, close: pd.Series, equity: pd.Series, symbol: str
 
 
 def make_result(weights: pd.DataFrame, closes: pd.DataFrame, *, strategy: str, kind: str | None,
-                names: dict | None = None, extras: dict | None = None) -> BacktestResult:
+                names: dict | None = None, model=None, sections: dict | None = None) -> BacktestResult:
     """A BacktestResult of daily-rebalanced ``weights`` (decided at each close, applied to the next return)."""
     from quantkit import __version__
 
@@ -92,37 +92,42 @@ def make_result(weights: pd.DataFrame, closes: pd.DataFrame, *, strategy: str, k
         benchmark_metrics=summarize(bench_r), params=params, symbols=tuple(weights.columns),
         names=names or {s: "" for s in weights.columns}, start=equity.index[0], end=equity.index[-1],
         data_fingerprint="f" * 64, version=__version__, strategy=strategy, benchmark_name="buy & hold",
-        extras=extras or {})
+        prices={s: closes[[s]].rename(columns={s: "close"}) for s in closes.columns}, model=model, kind=kind or "",
+        sections=sections or {})
 
 
 @pytest.fixture(scope="module")
 def timing_result() -> BacktestResult:
     """562800 timed by its own MA-distance regime over 2024-2025 (real prices, real timing frame)."""
     from quantkit.data.api import load_prices
-    from quantkit.models import timing_regime
+    from quantkit.models import RegimeWeights, TimingFrame, TimingParams, timing_regime
 
     close = load_prices("562800")["close"]
     frame = timing_regime(close).loc["2024-01-02":"2025-12-31"]
     weights = frame["regime"].map({"up": 1.0, "range": 0.5, "down": 0.0}).astype(float).fillna(0.0)
     closes = close.loc[frame.index].to_frame("562800")
     return make_result(weights.to_frame("562800"), closes, strategy="ma_timing", kind="timing",
-                       names={"562800": "稀有金属ETF"}, extras={"timing": frame})
+                       names={"562800": "稀有金属ETF"}, model=TimingFrame(frame, weights.to_frame("562800"), "562800"),
+                       sections={"signal": TimingParams(index="self"), "weights": RegimeWeights()})
 
 
 @pytest.fixture(scope="module")
 def rotation_result() -> BacktestResult:
     """Three theme ETFs held equally from a real quadrant table; holdings and quadrants as extras."""
     from quantkit.data.api import load_prices
-    from quantkit.models.signal import quadrant_table
+    from quantkit.app.signal import quadrant_table
 
     codes = ("562800", "560860", "512480")
     closes = pd.DataFrame({c: load_prices(c, start="2025-06-02", end="2025-12-31")["close"] for c in codes}).dropna()
     table = quadrant_table(closes.index[-1], codes)
     weights = pd.DataFrame(1 / 3, index=closes.index, columns=list(codes))
+    from quantkit.models import RegimeWeights, RotationParams, RotationState, TimingParams
+
     holdings = pd.Series({closes.index[-1]: list(codes[:2])}, name="holdings", dtype=object)
     return make_result(weights, closes, strategy="rotation", kind="rotation",
                        names={"562800": "稀有金属ETF", "560860": "工业有色ETF", "512480": "半导体ETF"},
-                       extras={"quadrants": table, "holdings": holdings})
+                       model=RotationState(weights, holdings, table),
+                       sections={"rotation": RotationParams(), "signal": TimingParams(), "weights": RegimeWeights()})
 
 
 @pytest.fixture(scope="module")
@@ -199,21 +204,21 @@ def test_names_are_escaped(rotation_result, tmp_path):
     assert page.tags.count("script") == 1 + html.count('class="plotly-graph-div"')
 
 
-def test_rotation_section_from_extras(rotation_result, tmp_path):
+def test_rotation_section_from_the_model_output(rotation_result, tmp_path):
     from quantkit.report import write_html
 
     html = write_html(rotation_result, tmp_path / "rotation.html").read_text(encoding="utf-8")
     assert 'id="rotation"' in html and 'id="chart-rotation-quadrants"' in html and 'id="chart-rotation-holdings"' in html
-    table = rotation_result.extras["quadrants"]
+    table = rotation_result.model.table
     for code in table.index:
         assert f"<td>{code}</td>" in html
     assert "工业有色ETF ●" in html and "半导体ETF ●" not in html  # held after the last rebalance
 
 
-def test_missing_extras_leave_sections_out(timing_result, tmp_path):
+def test_a_result_without_a_model_leaves_model_sections_out(timing_result, tmp_path):
     from quantkit.report import write_html
 
-    bare = replace(timing_result, extras={}, params={})
+    bare = replace(timing_result, model=None, kind="", sections={}, params={})
     html = write_html(bare, tmp_path / "bare.html").read_text(encoding="utf-8")
     for section in ("timing", "position", "rotation"):
         assert f'id="{section}"' not in html

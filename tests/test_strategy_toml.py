@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from quantkit.backtest import apply_overrides, load_strategy, parse_strategy, run_strategy
-from quantkit.backtest.strategy import (SCHEMA, build_target_weights, load_inputs, schedule,
-                                        select_symbols, weekly_days)
+from quantkit.backtest.pipeline import build_target_weights, load_inputs, schedule, select_symbols, weekly_days
+from quantkit.backtest.strategy_file import schema
 from quantkit.errors import ConfigError
 from conftest import MINIMAL_STRATEGY as MINIMAL
 
@@ -33,20 +33,24 @@ def test_shipped_strategies_load(name):
 
 def test_shipped_strategies_say_what_the_brief_says():
     ma = load_strategy(STRATEGIES / "ma_timing.toml")
-    assert ma.symbols == ("562800",) and ma.signal.index == "self" and ma.frequency == "daily"
-    assert (ma.weights.up, ma.weights.range, ma.weights.down) == (1.0, 0.5, 0.0)
+    signal, weights = ma.params["signal"], ma.params["weights"]
+    assert ma.universe.symbols == ("562800",) and signal.index == "self" and ma.rebalance.frequency == "daily"
+    assert (weights.up, weights.range, weights.down) == (1.0, 0.5, 0.0)
     vp = load_strategy(STRATEGIES / "valuation_position.toml")
-    assert vp.symbols == ("510300",) and vp.signal.index == "000985" and vp.signal.valuation_index == "000300"
-    assert vp.frequency == "weekly" and vp.execution.threshold == 0.05
+    signal = vp.params["signal"]
+    assert vp.universe.symbols == ("510300",) and signal.index == "000985" and signal.valuation_index == "000300"
+    assert vp.rebalance.frequency == "weekly" and vp.execution.threshold == 0.05
     qr = load_strategy(STRATEGIES / "quadrant_rotation.toml")
-    assert qr.universe_name == "theme" and qr.rotation.top_k == 3 and qr.rotation.preferred == (2, 3)
-    assert qr.rotation.timing_overlay is False and qr.frequency == "weekly" and qr.benchmark is None
+    rotation = qr.params["rotation"]
+    assert qr.universe.name == "theme" and rotation.top_k == 3 and rotation.preferred == (2, 3)
+    assert rotation.timing_overlay is False and qr.rebalance.frequency == "weekly" and qr.benchmark.symbol is None
 
 
 def test_defaults_fill_missing_keys(tmp_path):
     s = load_strategy(write(tmp_path, MINIMAL))
-    assert (s.signal.short, s.signal.long, s.signal.band) == (20, 120, 0.03)
-    assert s.execution.lot_size == 100 and s.costs.min_commission == 5.0 and s.frequency == "daily"
+    signal = s.params["signal"]
+    assert (signal.short, signal.long, signal.band) == (20, 120, 0.03)
+    assert s.execution.lot_size == 100 and s.costs.min_commission == 5.0 and s.rebalance.frequency == "daily"
 
 
 def test_unknown_key_names_section_and_key(tmp_path):
@@ -103,8 +107,9 @@ def test_overrides_parse_toml_literals():
     assert out["signal"]["index"] == "000985"  # not a TOML literal: kept as a string
     assert out["benchmark"]["symbol"] == "000300"
     assert "costs" not in raw  # the input is not modified
-    s = parse_strategy(out)
-    assert s.costs.commission == 0.0 and s.weights.range == 0.25
+    with pytest.warns(UserWarning, match=r"\[rotation\] is not read by a timing strategy; ignored"):
+        s = parse_strategy(out)
+    assert s.costs.commission == 0.0 and s.params["weights"].range == 0.25
 
 
 def test_override_of_a_nonexistent_key_is_an_error():
@@ -123,7 +128,7 @@ def test_override_with_a_wrong_type_is_reported_by_the_schema(tmp_path):
 
 def test_schema_documented_in_readme():
     text = (STRATEGIES / "README.md").read_text(encoding="utf-8")
-    for section, keys in SCHEMA.items():
+    for section, keys in schema().items():
         assert f"[{section}]" in text
         for key in keys:
             assert f"`{key}`" in text, f"{section}.{key} is not documented"
@@ -163,10 +168,10 @@ def test_weekly_schedule_decides_on_the_last_session_of_each_week():
 
 def test_timing_weights_follow_the_regime():
     s = load_strategy(STRATEGIES / "ma_timing.toml")
-    inputs = load_inputs(s, ("562800",))
+    inputs = load_inputs(s.model, s.params, ("562800",))
     built = build_target_weights(s, inputs)
     w = built.weights["562800"]
-    regime = built.extras["timing"]["regime"]
+    regime = built.frame["regime"]
     expected = regime.map({"up": 1.0, "range": 0.5, "down": 0.0}).astype(float)
     pd.testing.assert_series_equal(w, expected.reindex(w.index), check_names=False)
     assert w.iloc[:119].isna().all() and w.iloc[119:].notna().all()  # no decision before 120 bars

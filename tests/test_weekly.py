@@ -19,7 +19,7 @@ ETF_FIELDS = ("close", "ma_short", "ma_long", "distance", "regime", "profit_effe
 @pytest.fixture(scope="module")
 def weeks(tmp_path_factory) -> dict:
     """Reports of two consecutive weeks written into one folder, the earlier first."""
-    from quantkit.report.weekly import build_weekly, write_weekly
+    from quantkit.app.weekly import build_weekly, write_weekly
 
     folder = tmp_path_factory.mktemp("weekly")
     first = write_weekly(build_weekly(PREVIOUS), folder)
@@ -90,7 +90,7 @@ def test_changes_since_previous_week(weeks):
 
 
 def test_rerun_same_date_is_idempotent(weeks, tmp_path):
-    from quantkit.report.weekly import build_weekly, write_weekly
+    from quantkit.app.weekly import build_weekly, write_weekly
 
     folder = weeks["folder"]
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".json", ".md")}
@@ -108,7 +108,7 @@ def test_rerun_same_date_is_idempotent(weeks, tmp_path):
 def test_previous_is_newest_earlier_report(weeks, tmp_path):
     import shutil
 
-    from quantkit.report.weekly import previous_report
+    from quantkit.app.weekly import previous_report
 
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -131,7 +131,7 @@ def test_last_completed_session():
 
 
 def test_as_of_resolves_to_last_session_on_or_before(tmp_path):
-    from quantkit.report.weekly import build_weekly
+    from quantkit.app.weekly import build_weekly
 
     report = build_weekly("2026-01-25", universe=("562800", "560860"))  # a Sunday
     assert report["as_of"] == AS_OF and report["universe"] == ["562800", "560860"]
@@ -140,7 +140,7 @@ def test_as_of_resolves_to_last_session_on_or_before(tmp_path):
 def test_lock_timeout_is_reported(weeks, tmp_path):
     from filelock import FileLock
 
-    from quantkit.report.weekly import ReportLockedError, write_weekly
+    from quantkit.app.weekly import ReportLockedError, write_weekly
 
     folder = tmp_path / "locked"
     folder.mkdir()
@@ -154,7 +154,7 @@ def test_lock_timeout_is_reported(weeks, tmp_path):
 def test_concurrent_writes_do_not_clobber(weeks, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from quantkit.report.weekly import write_weekly
+    from quantkit.app.weekly import write_weekly
 
     folder = tmp_path / "race"
     with ThreadPoolExecutor(4) as pool:
@@ -198,7 +198,7 @@ def test_cli_json_on_stdout(tmp_path, capsys):
     ("u.toml", '[universe]\nsymbols = ["562800", "560860", "512480"]\n'),
 ])
 def test_universe_file_formats(tmp_path, name, text):
-    from quantkit.cli.weekly_cmd import read_universe
+    from quantkit.data.universe import read_universe
 
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -26,14 +26,17 @@ where it is wrong, and simulate again. The threshold rule (which depends on the 
 weights) is solved the same way. Every inconsistency can only be caused by earlier ones, so
 the earliest one is final after each pass and the loop terminates (typically in 2–4 passes).
 
-vectorbt is imported inside the simulation functions only, after ``NUMBA_CACHE_DIR`` is set.
+vectorbt is imported inside the simulation functions only (:func:`import_vectorbt`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from dataclasses import dataclass
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -47,9 +50,19 @@ CASH_COLUMN = "__cash__"
 _MAX_PASSES = 1000
 
 
+#: where numba caches compiled kernels unless ``NUMBA_CACHE_DIR`` is set: beside the package
+DEFAULT_NUMBA_CACHE = Path(__file__).resolve().parents[2] / ".numba_cache"
+
+
 def import_vectorbt():
-    """Import vectorbt (≈ 6 s the first time in a process); ``quantkit.backtest`` has already set
-    ``NUMBA_CACHE_DIR`` so compiled kernels are reused across processes."""
+    """Import vectorbt (≈ 6 s the first time in a process).
+
+    Unless the user set ``NUMBA_CACHE_DIR`` (or numba is already imported), numba's compiled
+    kernels are cached in :data:`DEFAULT_NUMBA_CACHE` so they are reused across processes; this is
+    the one place quantkit sets an environment variable, and only on the way to simulating.
+    """
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(DEFAULT_NUMBA_CACHE))
     import vectorbt as vbt
 
     return vbt
@@ -354,6 +367,34 @@ def data_fingerprint(prices: Mapping[str, pd.DataFrame]) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class MarketArrays:
+    """The pandas → simulation conversion, done once per backtest or sweep.
+
+    ``opens``/``closes``: frames on the calendar (NaN where a symbol has no bar);
+    ``order_price``: the execution price of an order placed on each session (open for
+    ``next_open``, close for ``next_close``); ``close``: closes for valuation (carried over gaps);
+    ``tradable``: a bar with both open and close exists.
+    """
+
+    opens: pd.DataFrame
+    closes: pd.DataFrame
+    order_price: np.ndarray
+    close: np.ndarray
+    tradable: np.ndarray
+
+
+def market_arrays(frames: Mapping[str, pd.DataFrame], calendar: pd.DatetimeIndex,
+                  execution: ExecutionParams) -> MarketArrays:
+    """Opens, closes, order prices and tradability of ``frames`` (one per symbol) on ``calendar``."""
+    opens = pd.DataFrame({s: f["open"] for s, f in frames.items()}).reindex(calendar)
+    closes = pd.DataFrame({s: f["close"] for s, f in frames.items()}).reindex(calendar)
+    tradable = (closes.notna() & opens.notna()).to_numpy()
+    val_close = closes.ffill().bfill().fillna(1.0).to_numpy()
+    order_price = (opens if execution.execution == "next_open" else closes).to_numpy(dtype=float)
+    return MarketArrays(opens, closes, order_price, val_close, tradable)
+
+
 def _calendar(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame]) -> pd.DatetimeIndex:
     """Sessions of the traded symbols between the first and last date of the target weights."""
     first, last = target_weights.index[0], target_weights.index[-1]
@@ -421,15 +462,19 @@ def _names(symbols: list[str]) -> dict:
 def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame],
                  execution: ExecutionParams = ExecutionParams(), costs: CostParams = CostParams(),
                  benchmark: pd.Series | None = None, name: str = "", params: dict | None = None,
-                 extras: dict | None = None) -> BacktestResult:
+                 extras: dict | None = None, *, model: Any = None, kind: str = "",
+                 sections: Mapping[str, Any] | None = None,
+                 sources: Mapping[str, Mapping[str, Any]] | None = None) -> BacktestResult:
     """Backtest target weights decided at each close with A-share execution rules.
 
     ``target_weights``: index = decision dates, one column per symbol, decimal weights decided at
     that day's close (NaN = no decision). ``prices``: canonical daily frames per symbol (CNY).
     The simulation covers the sessions of the price frames between the first and last date of
     ``target_weights``. ``benchmark``: close series to compare with (default buy-and-hold of the
-    traded symbol, or equal weight of the universe). Returns a :class:`BacktestResult` whose
-    equity is valued at each session's close.
+    traded symbol, or equal weight of the universe). ``model``/``kind``/``sections``: the model
+    output behind the weights, its kind and parameter sections (kept for the report);
+    ``sources``: provenance of each symbol's bars. Returns a :class:`BacktestResult` whose equity is
+    valued at each session's close.
     """
     from quantkit import __version__
 
@@ -440,17 +485,14 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
         raise ConfigError("the backtest window holds fewer than two sessions of price data")
     frames = {s: prices[s].loc[(prices[s].index >= calendar[0]) & (prices[s].index <= calendar[-1])]
               for s in symbols}
-    opens = pd.DataFrame({s: frames[s]["open"] for s in symbols}).reindex(calendar)
-    closes = pd.DataFrame({s: frames[s]["close"] for s in symbols}).reindex(calendar)
-    tradable = (closes.notna() & opens.notna()).to_numpy()
-    val_close = closes.ffill().bfill().fillna(1.0).to_numpy()
-    order_price = (opens if execution.execution == "next_open" else closes).to_numpy(dtype=float)
+    arrays = market_arrays(frames, calendar, execution)
 
     unknown = target_weights.index[target_weights.notna().any(axis=1)].difference(calendar)
     if len(unknown):
         raise ConfigError(f"target weight dated {unknown[0].date()} is not a session of the given prices")
     tw = target_weights.reindex(calendar)
-    sim = simulate(tw.to_numpy(dtype=float), order_price, val_close, tradable, execution, costs, cash_sharing=True)
+    sim = simulate(tw.to_numpy(dtype=float), arrays.order_price, arrays.close, arrays.tradable, execution, costs,
+                   cash_sharing=True)
 
     m_real = len(symbols)
     equity = pd.Series(sim.equity[:, 0], index=calendar, name="equity")
@@ -469,7 +511,7 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
         "fee": rec["fees"],
     }).sort_values(["date", "side", "symbol"], kind="stable").reset_index(drop=True)
 
-    bench_r, bench_label = benchmark_returns_of(calendar, closes, benchmark)
+    bench_r, bench_label = benchmark_returns_of(calendar, arrays.closes, benchmark)
     bench_equity = (execution.initial_cash * (1.0 + bench_r).cumprod()).rename("benchmark_equity")
     metrics = summarize(returns, bench_r, trades, weights, equity)
     metrics["solver_passes"] = sim.passes
@@ -485,5 +527,6 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
         trades=trades, metrics=metrics, benchmark_equity=bench_equity, benchmark_metrics=bench_metrics,
         params=all_params, symbols=tuple(symbols), names=_names(symbols), start=calendar[0], end=calendar[-1],
         data_fingerprint=data_fingerprint(frames), version=__version__, strategy=name,
-        benchmark_name=bench_label, extras=extras)
+        benchmark_name=bench_label, extras=extras, prices=frames, model=model, kind=kind,
+        sections=dict(sections or {}), sources=dict(sources or {}))
 

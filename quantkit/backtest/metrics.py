@@ -19,7 +19,9 @@ return a Series, which the parameter sweep uses.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -282,45 +284,118 @@ def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | Non
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# the metric registry: one list feeds summarize, JSON, CLI and HTML tables and the sweep
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MetricInputs:
+    """What metrics are computed from: daily ``returns`` (decimal) and, when known, the benchmark's
+    returns, the filled orders, the exposure (decimal, or a weights frame) and the equity (CNY)."""
+
+    returns: Returns
+    benchmark_returns: pd.Series | None = None
+    trades: pd.DataFrame | None = None
+    exposure: pd.Series | pd.DataFrame | None = None
+    equity: pd.Series | None = None
+    periods: int = PERIODS
+
+    @cached_property
+    def worst_drawdown(self) -> pd.Series | None:
+        dd = drawdown_table(self.returns, top=1)
+        return dd.iloc[0] if len(dd) else None
+
+    @cached_property
+    def alpha_beta(self) -> dict:
+        return alpha_beta(self.returns, self.benchmark_returns, periods=self.periods)
+
+    @cached_property
+    def invested(self) -> pd.Series | None:
+        e = self.exposure
+        return e.sum(axis=1) if isinstance(e, pd.DataFrame) else e
+
+
+def _iso(ts: Any) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
+
+
+def _drawdown_date(field_name: str) -> Callable[[MetricInputs], str | None]:
+    return lambda m: _iso(m.worst_drawdown[field_name]) if m.worst_drawdown is not None else None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: ``key`` in every output, ``label`` for people, ``unit`` (``pct`` decimal shown as
+    %, ``ratio``, ``count``, ``cny``, ``date``), ``needs`` (which :class:`MetricInputs` field must be
+    given: ``returns``, ``trades``, ``equity``, ``exposure``, ``benchmark``), ``fn`` computing it,
+    ``benchmark`` (meaningful for a buy-and-hold benchmark), ``headline`` (in the JSON head and the
+    display tables), ``sweep`` (a column of the parameter sweep), ``t_key`` (its HAC t-statistic)."""
+
+    key: str
+    label: str
+    unit: str
+    fn: Callable[[MetricInputs], Any]
+    needs: str = "returns"
+    benchmark: bool = False
+    headline: bool = True
+    sweep: bool = False
+    t_key: str | None = None
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("total_return", "Total return", "pct", lambda m: total_return(m.returns), benchmark=True, sweep=True),
+    Metric("annual_return", "Annual return (CAGR, 243 sessions/year)", "pct",
+           lambda m: annual_return(m.returns, m.periods), benchmark=True, sweep=True),
+    Metric("volatility", "Volatility (annualised)", "pct", lambda m: annual_volatility(m.returns, m.periods),
+           benchmark=True, sweep=True),
+    Metric("sharpe", "Sharpe ratio", "ratio", lambda m: sharpe(m.returns, m.periods), benchmark=True, sweep=True),
+    Metric("sortino", "Sortino ratio", "ratio", lambda m: sortino(m.returns, m.periods), benchmark=True),
+    Metric("max_drawdown", "Max drawdown", "pct", lambda m: max_drawdown(m.returns), benchmark=True, sweep=True),
+    Metric("max_drawdown_peak", "Max drawdown peak", "date", _drawdown_date("peak"), benchmark=True, headline=False),
+    Metric("max_drawdown_trough", "Max drawdown trough", "date", _drawdown_date("trough"), benchmark=True,
+           headline=False),
+    Metric("max_drawdown_recovery", "Max drawdown recovery", "date", _drawdown_date("recovery"), benchmark=True,
+           headline=False),
+    Metric("calmar", "Calmar ratio", "ratio", lambda m: calmar(m.returns, m.periods), benchmark=True, sweep=True),
+    Metric("win_rate", "Daily win rate (days with a position)", "pct", lambda m: win_rate(m.returns, m.invested),
+           benchmark=True, headline=False),
+    Metric("days", "Sessions", "count", lambda m: int(len(m.returns)), benchmark=True, headline=False),
+    Metric("trades", "Orders filled", "count", lambda m: n_trades(m.trades), needs="trades", sweep=True),
+    Metric("round_trips", "Round trips closed", "count", lambda m: int(len(round_trips(m.trades))), needs="trades",
+           headline=False),
+    Metric("trade_win_rate", "Win rate per round trip", "pct", lambda m: trade_win_rate(m.trades), needs="trades",
+           headline=False),
+    Metric("fees", "Fees (CNY)", "cny", lambda m: float(m.trades["fee"].sum()) if len(m.trades) else 0.0,
+           needs="trades", headline=False, sweep=True),
+    Metric("turnover", "Turnover per year (traded value / equity)", "pct",
+           lambda m: annual_turnover(m.trades, m.equity, m.periods), needs="equity"),
+    Metric("exposure", "Average exposure", "pct", lambda m: average_exposure(m.invested), needs="exposure",
+           sweep=True),
+    Metric("alpha", "Alpha vs benchmark (annual, HAC t)", "pct", lambda m: m.alpha_beta["alpha"], needs="benchmark",
+           t_key="alpha_t"),
+    Metric("beta", "Beta vs benchmark (HAC t)", "ratio", lambda m: m.alpha_beta["beta"], needs="benchmark",
+           t_key="beta_t"),
+    Metric("alpha_t", "Alpha HAC t-statistic", "ratio", lambda m: m.alpha_beta["alpha_t"], needs="benchmark",
+           headline=False),
+    Metric("beta_t", "Beta HAC t-statistic", "ratio", lambda m: m.alpha_beta["beta_t"], needs="benchmark",
+           headline=False),
+)
+METRIC_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+
+
+def _given(m: MetricInputs, needs: str) -> bool:
+    return {"returns": True, "trades": m.trades is not None, "equity": m.equity is not None,
+            "exposure": m.exposure is not None, "benchmark": m.benchmark_returns is not None}[needs]
+
+
 def summarize(returns: pd.Series, benchmark_returns: pd.Series | None = None, trades: pd.DataFrame | None = None,
               exposure: pd.Series | pd.DataFrame | None = None, equity: pd.Series | None = None,
               periods: int = PERIODS) -> dict:
-    """All headline metrics of one daily returns series as a flat dict (decimals, dates as ISO strings).
+    """Every :data:`METRICS` entry whose inputs are given, as a flat dict (decimals, dates as ISO strings).
 
     ``win_rate`` is the daily win rate over days with a position (:func:`win_rate`);
     ``trade_win_rate`` is per closed round trip (:func:`trade_win_rate`) when ``trades`` is given.
     ``turnover`` needs ``equity`` (CNY); ``alpha``/``beta`` need ``benchmark_returns``.
     """
-    expo = exposure.sum(axis=1) if isinstance(exposure, pd.DataFrame) else exposure
-    dd = drawdown_table(returns, top=1)
-    worst = dd.iloc[0] if len(dd) else None
-
-    def iso(ts: Any) -> str | None:
-        return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
-
-    out = {
-        "total_return": total_return(returns),
-        "annual_return": annual_return(returns, periods),
-        "volatility": annual_volatility(returns, periods),
-        "sharpe": sharpe(returns, periods),
-        "sortino": sortino(returns, periods),
-        "max_drawdown": max_drawdown(returns),
-        "max_drawdown_peak": iso(worst["peak"]) if worst is not None else None,
-        "max_drawdown_trough": iso(worst["trough"]) if worst is not None else None,
-        "max_drawdown_recovery": iso(worst["recovery"]) if worst is not None else None,
-        "calmar": calmar(returns, periods),
-        "win_rate": win_rate(returns, expo),
-        "days": int(len(returns)),
-    }
-    if trades is not None:
-        out.update(trades=n_trades(trades), round_trips=int(len(round_trips(trades))),
-                   trade_win_rate=trade_win_rate(trades),
-                   fees=float(trades["fee"].sum()) if len(trades) else 0.0)
-    if equity is not None:
-        out["turnover"] = annual_turnover(trades, equity, periods)
-    if expo is not None:
-        out["exposure"] = average_exposure(expo)
-    if benchmark_returns is not None:
-        ab = alpha_beta(returns, benchmark_returns, periods=periods)
-        out.update(alpha=ab["alpha"], beta=ab["beta"], alpha_t=ab["alpha_t"], beta_t=ab["beta_t"])
-    return out
+    inputs = MetricInputs(returns, benchmark_returns, trades, exposure, equity, periods)
+    return {m.key: m.fn(inputs) for m in METRICS if _given(inputs, m.needs)}

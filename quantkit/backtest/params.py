@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from quantkit.errors import ConfigError
+from quantkit.models.contract import param
 
 EXECUTIONS = ("next_open", "next_close")
 
@@ -42,11 +43,11 @@ class ExecutionParams:
     - ``cash_rate``: annual interest on idle cash (decimal, 243-session year); 0 = cash earns nothing.
     """
 
-    execution: str = "next_open"
-    threshold: float = 0.0
-    lot_size: int = 100
-    initial_cash: float = 1_000_000.0
-    cash_rate: float = 0.0
+    execution: str = param("next_open", "next_open | next_close: when a decision at close t trades", key="price")
+    threshold: float = param(0.0, "trade a symbol only when |target − weight| > threshold (decimal)")
+    lot_size: int = param(100, "shares per lot")
+    initial_cash: float = param(1_000_000.0, "starting cash (CNY)")
+    cash_rate: float = param(0.0, "annual interest on idle cash (decimal)")
 
     def __post_init__(self) -> None:
         if self.execution not in EXECUTIONS:
@@ -71,9 +72,9 @@ class CostParams:
     - ``slippage_bps``: adverse price move per order in basis points (buys pay more, sells get less).
     """
 
-    commission: float = 0.0002
-    min_commission: float = 5.0
-    slippage_bps: float = 0.0
+    commission: float = param(0.0002, "commission rate on traded value (decimal)")
+    min_commission: float = param(5.0, "minimum commission per order (CNY)")
+    slippage_bps: float = param(0.0, "slippage per order (basis points)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "commission", _number("costs", "commission", self.commission, 0.0, 0.1))

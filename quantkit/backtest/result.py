@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
+from quantkit.backtest.metrics import METRICS
+
 #: keys of the headline metrics in the JSON of ``quantkit backtest --json`` (strategy side)
-JSON_METRICS = ("total_return", "annual_return", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-                "trades", "turnover", "exposure", "alpha", "beta")
+JSON_METRICS = tuple(m.key for m in METRICS if m.headline)
 #: keys meaningful for the benchmark (a buy-and-hold series has no trades or alpha against itself)
-JSON_BENCHMARK_METRICS = ("total_return", "annual_return", "volatility", "sharpe", "sortino", "max_drawdown",
-                          "calmar")
+JSON_BENCHMARK_METRICS = tuple(m.key for m in METRICS if m.headline and m.benchmark)
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,11 @@ class BacktestResult:
     execution, symbol, side, shares, price incl. slippage in CNY, value CNY, fee CNY).
     ``metrics``/``benchmark_metrics`` are flat dicts of decimals (see
     :func:`quantkit.backtest.metrics.summarize`). ``data_fingerprint`` is the SHA-256 of the input
-    price arrays; ``extras`` carries model outputs for reports (timing frame, quadrant table …).
+    price arrays. The result carries its inputs, so a report never reloads data: ``prices`` (the
+    traded bars over the window), ``model`` (the typed output of the model step, cut to the window:
+    a ``TimingFrame``, ``MarketState``, ``RotationState`` …), ``kind`` and ``sections`` (the model
+    and its parameter dataclasses) and ``sources`` (per symbol: source, adjustment, last date of
+    its data). ``extras`` holds engine by-products (the money-market column with ``cash_rate``).
     """
 
     equity: pd.Series
@@ -48,6 +52,11 @@ class BacktestResult:
     strategy: str = ""
     benchmark_name: str = ""
     extras: dict = field(default_factory=dict)
+    prices: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    model: Any = None
+    kind: str = ""
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def benchmark_returns(self) -> pd.Series:

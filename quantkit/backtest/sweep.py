@@ -27,13 +27,14 @@ import pandas as pd
 
 from quantkit.backtest import metrics as M
 from quantkit.backtest.params import CostParams, ExecutionParams
-from quantkit.indicators import asof_rows
-from quantkit.backtest.strategy import (MAX_SIGNAL_AGE, Strategy, WeightsSpec, check_window,
-                                        load_strategy, select_symbols, weekly_days)
+from quantkit.backtest.pipeline import check_window, rebalance_days, select_symbols
+from quantkit.backtest.strategy_file import Strategy, load_strategy
 from quantkit.errors import ConfigError
+from quantkit.indicators import asof_rows
+from quantkit.models.contract import MAX_SIGNAL_AGE
+from quantkit.models.timing import RegimeWeights, TimingParams
 
 GRID_KEYS = ("short", "long", "band")
-DEFAULTS = {"short": 20, "long": 120, "band": 0.03}
 
 
 @dataclass(frozen=True)
@@ -127,41 +128,44 @@ def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
         strategy = load_strategy(strategy, overrides)
     if strategy.kind != "timing":
         raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
-    if strategy.signal.trend_line is not None:
+    sig: TimingParams = strategy.params["signal"]
+    if sig.trend_line is not None:
         raise ConfigError("sweep does not model the profit-effect demotion; unset [signal] trend_line")
-    sig = strategy.signal
-    grid = {key: list(grid.get(key, [getattr(sig, key)])) for key in ("short", "long", "band")} | dict(grid)
+    grid = {key: list(grid.get(key, [getattr(sig, key)])) for key in GRID_KEYS} | dict(grid)
     (symbol,) = select_symbols(strategy, etf)
     prices = load_prices(symbol)
     start, end = check_window({symbol: prices}, start, end)
-    signal_close = None if sig.index in (None, "self", symbol) else load_prices(sig.index)["close"]
-    res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.weights, inclusive=sig.inclusive,
-                       execution=strategy.execution, costs=strategy.costs, frequency=strategy.frequency,
-                       start=start, end=end, n_splits=n_splits, progress=progress)
+    code = sig.signal_code(symbol)
+    signal_close = None if code == symbol else load_prices(code)["close"]
+    res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.params["weights"],
+                       inclusive=sig.inclusive, execution=strategy.execution, costs=strategy.costs,
+                       frequency=strategy.rebalance.frequency, start=start, end=end, n_splits=n_splits,
+                       progress=progress)
     return replace(res, symbol=symbol, strategy=strategy.name, grid=grid)
 
 
 def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_close: pd.Series | None = None,
-                 weights: WeightsSpec = WeightsSpec(), inclusive: bool = False, execution: ExecutionParams = ExecutionParams(),
+                 weights: RegimeWeights = RegimeWeights(), inclusive: bool = TimingParams.inclusive,
+                 execution: ExecutionParams = ExecutionParams(),
                  costs: CostParams = CostParams(), frequency: str = "daily", start=None, end=None,
                  n_splits: int | None = None, progress: bool = True) -> SweepResult:
     """Backtest every short × long × band combination of the timing strategy at once.
 
     ``prices``: canonical frame of the traded ETF (open/close in CNY); ``signal_close``: close of
     the signal index (default the ETF's own close); ``grid``: lists for ``short``, ``long``
-    (sessions) and ``band`` (decimal) — a missing key uses the model default. Weights per regime,
+    (sessions) and ``band`` (decimal) — a missing key uses the model default (:class:`TimingParams`). Weights per regime,
     execution and costs as in a single backtest (``cash_rate`` is not modelled here).
     ``start``/``end`` cut the simulated window; signals use the full history up to each day.
     """
-    from quantkit.backtest.engine import simulate
-    from quantkit.models import classify_regime, timing_regime
+    from quantkit.backtest.engine import market_arrays, simulate
+    from quantkit.models.timing import classify_regime, regime_weights, timing_regime
 
     unknown = set(grid) - set(GRID_KEYS)
     if unknown:
         raise ConfigError(f"grid: unknown parameter(s) {', '.join(sorted(unknown))} (expected: {', '.join(GRID_KEYS)})")
     if execution.cash_rate > 0:
         raise ConfigError("sweep does not model cash interest: set execution.cash_rate=0")
-    values = {k: list(grid.get(k, [DEFAULTS[k]])) for k in GRID_KEYS}
+    values = {k: list(grid.get(k, [getattr(TimingParams, k)])) for k in GRID_KEYS}
     for k, v in values.items():
         if not v:
             raise ConfigError(f"grid: {k} has no values")
@@ -186,7 +190,6 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     calendar = pd.DatetimeIndex(prices.index)
     close_sig = close_sig.dropna()
     rows = asof_rows(pd.DatetimeIndex(close_sig.index), calendar, MAX_SIGNAL_AGE)
-    weight_of = {"up": weights.up, "range": weights.range, "down": weights.down}
 
     n, m = len(calendar), len(valid)
     targets = np.full((n, m), np.nan)
@@ -200,14 +203,9 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
         if key not in distances:
             distances[key] = timing_regime(close_sig, short=short, long=long, band=band,
                                            inclusive=inclusive)["distance"]
-        regime = classify_regime(distances[key], band, inclusive).to_numpy(dtype=object)
-        w = np.select([regime == "up", regime == "range", regime == "down"],
-                      [weight_of["up"], weight_of["range"], weight_of["down"]], np.nan)
+        w = regime_weights(classify_regime(distances[key], band, inclusive).to_numpy(dtype=object), weights)
         targets[:, j] = np.where(rows >= 0, w[np.maximum(rows, 0)], np.nan)
-    if frequency == "weekly":
-        targets[~weekly_days(calendar)] = np.nan
-    elif frequency != "daily":
-        raise ConfigError(f"frequency must be daily or weekly, got {frequency!r}")
+    targets[~rebalance_days(calendar, frequency)] = np.nan
     t_signals = time.perf_counter() - t0
 
     if s_ts is None:  # compare every combination over the same window: from the last first decision
@@ -222,11 +220,9 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     n = len(calendar)
     if n < 2:
         raise ConfigError("the sweep window holds fewer than two sessions")
-    px = (prices["open"] if execution.execution == "next_open" else prices["close"]).to_numpy(dtype=float)
-    close = prices["close"].to_numpy(dtype=float)
-    order_price = np.repeat(px[:, None], m, axis=1)
-    val_close = np.repeat(close[:, None], m, axis=1)
-    tradable = np.isfinite(order_price)
+    arrays = market_arrays({"etf": prices}, calendar, execution)
+    order_price, val_close, tradable = (np.repeat(a, m, axis=1) for a in (arrays.order_price, arrays.close,
+                                                                          arrays.tradable))
 
     t1 = time.perf_counter()
     sim = simulate(targets, order_price, val_close, tradable, execution, costs, cash_sharing=False)
@@ -237,15 +233,12 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     rets = pd.DataFrame(equity / prev - 1.0, index=calendar)
     rec = sim.records
     table = pd.DataFrame(valid, columns=list(GRID_KEYS))
-    table["sharpe"] = np.asarray(M.sharpe(rets))
-    table["annual_return"] = np.asarray(M.annual_return(rets))
-    table["total_return"] = np.asarray(M.total_return(rets))
-    table["volatility"] = np.asarray(M.annual_volatility(rets))
-    table["max_drawdown"] = np.asarray(M.max_drawdown(rets))
-    table["calmar"] = np.asarray(M.calmar(rets))
-    table["trades"] = np.bincount(rec["col"], minlength=m)
-    table["fees"] = np.bincount(rec["col"], weights=rec["fees"], minlength=m)
-    table["exposure"] = sim.weights.mean(axis=0)
+    by_orders = {"trades": np.bincount(rec["col"], minlength=m),
+                 "fees": np.bincount(rec["col"], weights=rec["fees"], minlength=m),
+                 "exposure": sim.weights.mean(axis=0)}
+    inputs = M.MetricInputs(rets)
+    for metric in (m_ for m_ in M.METRICS if m_.sweep):
+        table[metric.key] = by_orders[metric.key] if metric.needs != "returns" else np.asarray(metric.fn(inputs))
     table = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
     wf = _walk_forward(rets, valid, n_splits) if n_splits else None

@@ -12,38 +12,11 @@ import sys
 import time
 
 
-def _metrics_rows(result) -> list[tuple]:
-    from quantkit.cli.output import pct
-
-    def num(v, digits: int = 2) -> str:
-        return "-" if v is None or v != v else f"{v:.{digits}f}"
-
-    m, b = result.metrics, result.benchmark_metrics
-    rows = [
-        ("total return", pct(m["total_return"]), pct(b.get("total_return"))),
-        ("annual return (CAGR)", pct(m["annual_return"]), pct(b.get("annual_return"))),
-        ("volatility", pct(m["volatility"]), pct(b.get("volatility"))),
-        ("Sharpe", num(m["sharpe"]), num(b.get("sharpe"))),
-        ("Sortino", num(m["sortino"]), num(b.get("sortino"))),
-        ("max drawdown", pct(m["max_drawdown"]), pct(b.get("max_drawdown"))),
-        ("  peak → trough", f"{m.get('max_drawdown_peak') or '-'} → {m.get('max_drawdown_trough') or '-'}",
-         f"{b.get('max_drawdown_peak') or '-'} → {b.get('max_drawdown_trough') or '-'}"),
-        ("Calmar", num(m["calmar"]), num(b.get("calmar"))),
-        ("win rate (days held)", pct(m["win_rate"]), pct(b.get("win_rate"))),
-        ("win rate (round trips)", pct(m.get("trade_win_rate")), "-"),
-        ("orders / round trips", f"{m.get('trades', 0)} / {m.get('round_trips', 0)}", "-"),
-        ("fees (CNY)", f"{m.get('fees', 0.0):,.2f}", "-"),
-        ("turnover / year", num(m.get("turnover")), "-"),
-        ("exposure", pct(m.get("exposure")), "100.00%"),
-        ("alpha (annual, HAC t)", f"{pct(m.get('alpha'))} ({num(m.get('alpha_t'))})", "-"),
-        ("beta (HAC t)", f"{num(m.get('beta'))} ({num(m.get('beta_t'))})", "1.00"),
-    ]
-    return rows
-
-
 def _backtest(args: argparse.Namespace) -> int:
-    from quantkit.backtest.strategy import load_strategy, run_strategy
+    from quantkit.backtest.pipeline import run_strategy
+    from quantkit.backtest.strategy_file import load_strategy
     from quantkit.cli.output import format_table, write_json
+    from quantkit.report.tables import metric_rows
 
     strategy = load_strategy(args.strategy, args.set or ())
     result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end)
@@ -58,7 +31,8 @@ def _backtest(args: argparse.Namespace) -> int:
         more = f" (+{len(result.symbols) - 6} more)" if len(result.symbols) > 6 else ""
         print(f"{result.strategy}: {names}{more}, {result.start.date()} to {result.end.date()} "
               f"({result.metrics['days']} sessions)")
-        print(format_table(_metrics_rows(result), ["", "strategy", result.benchmark_name], "lrr"))
+        print(format_table(metric_rows(result.metrics, result.benchmark_metrics),
+                           ["", "strategy", result.benchmark_name], "lrr"))
         if args.html:
             print(f"report written to {args.html}")
     return 0

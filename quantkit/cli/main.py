@@ -3,14 +3,18 @@
 Each command lives in its own module of this package with a ``register(subparsers)`` function
 that adds its parser and sets ``func``; modules import heavy libraries inside ``func`` only.
 Expected failures (:class:`~quantkit.errors.QuantkitError`) print one line to stderr and exit
-non-zero; anything else is a bug and keeps its traceback.
+non-zero; anything else is a bug and keeps its traceback. The library does not print: its notes
+(offline fallbacks, stale data) are log records of the ``quantkit`` logger and its cautions are
+warnings; the CLI shows both as one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import warnings
 
 from quantkit import __version__
 from quantkit.errors import QuantkitError
@@ -38,7 +42,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrLines(logging.Handler):
+    """Log records as plain lines on the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(record.getMessage(), file=sys.stderr)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"quantkit: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    logger = logging.getLogger("quantkit")
+    handler, level = _StderrLines(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _warning_line
+            return _main(argv)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
-from datetime import date, datetime
 from typing import Any, Iterable, Sequence
+
+from quantkit.display import json_text
 
 
 def _width(text: str) -> int:
@@ -45,29 +45,8 @@ def pct(value: float | None, digits: int = 2) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, (date, datetime)):
-        return obj.isoformat()
-    if hasattr(obj, "item"):  # numpy scalars
-        return obj.item()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def clean_json(obj: Any) -> Any:
-    """Replace NaN/inf by None recursively, so the output is strict JSON."""
-    if isinstance(obj, float):
-        return None if math.isnan(obj) or math.isinf(obj) else obj
-    if isinstance(obj, dict):
-        return {k: clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean_json(v) for v in obj]
-    return obj
-
-
 def dumps(obj: Any) -> str:
-    return json.dumps(clean_json(obj), ensure_ascii=False, indent=2, default=_default)
+    return json_text(obj)
 
 
 def write_json(obj: Any, target: str) -> None:

@@ -12,7 +12,7 @@ import argparse
 def _run(args: argparse.Namespace) -> int:
     from quantkit.cli.output import dumps, format_table, pct
     from quantkit.models.rotation import QUADRANT_NAMES
-    from quantkit.models.signal import signal
+    from quantkit.app.signal import signal
 
     sig = signal(args.etf, index=args.index, as_of=args.as_of, valuation_index=args.valuation_index)
     if args.json:

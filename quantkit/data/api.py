@@ -7,7 +7,7 @@ used and a single plain line says so on stderr.
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from quantkit.data.calendar import parse_date
+from quantkit.data.calendar import parse_date, today
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -24,15 +24,16 @@ from quantkit.errors import ConfigError, DataUnavailableError, ProviderError, Qu
 _said: set[str] = set()
 
 
+_log = logging.getLogger("quantkit.data")
+
+
 def say_once(message: str) -> None:
-    """Print a notice to stderr once per process (offline fallbacks, stale data)."""
+    """Log a notice (offline fallbacks, stale data) once per process, as a warning of the
+    ``quantkit.data`` logger: the CLI prints it on stderr; a notebook shows it unless logging is
+    configured otherwise."""
     if message not in _said:
         _said.add(message)
-        print(message, file=sys.stderr)
-
-
-def today() -> date:
-    return date.today()
+        _log.warning(message)
 
 
 def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

@@ -7,7 +7,7 @@ Times are exchange time (Asia/Shanghai); a session counts as completed from the 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 import pandas as pd
@@ -16,6 +16,11 @@ from quantkit.errors import ConfigError, DataUnavailableError
 
 EXCHANGE_TZ = "Asia/Shanghai"
 MARKET_CLOSE = time(15, 0)
+
+
+def today() -> date:
+    """The machine's local date (tests replace it to pin the clock)."""
+    return date.today()
 
 
 def parse_date(value: Any, what: str = "date") -> pd.Timestamp | None:
@@ -52,8 +57,6 @@ def session_on_or_before(dates: pd.DatetimeIndex, as_of: Any, *, whose: str, fet
     Errors name the problem in one line: not a date, a future date, before ``whose`` data starts,
     or after its last bar (then ``fetch_hint`` says what to run).
     """
-    from quantkit.data.api import today
-
     ts = parse_date(as_of, "--as-of")
     if ts > pd.Timestamp(today()):
         raise ConfigError(f"--as-of {ts.date()} is in the future (today is {today()})")

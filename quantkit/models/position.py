@@ -24,6 +24,8 @@ from quantkit.errors import ConfigError
 from quantkit.indicators import carry_forward, expanding_percentile
 from quantkit.indicators._checks import check_date, check_nonnegative, check_series, check_window
 from quantkit.indicators.percentile import check_method
+from quantkit.display import fmt_date, fmt_num, fmt_pct, fmt_signed
+from quantkit.models.contract import MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section, Table, param
 from quantkit.models.timing import REGIMES, TimingParams, effective_regime, profit_effect, timing_regime
 
 VALUATION_STATES = ("low", "normal", "high")
@@ -147,7 +149,7 @@ def position_weight(trend: str | None, pe_pct: float | None, pb_pct: float | Non
 
 @dataclass(frozen=True)
 class MarketParams:
-    """Parameters of the market state (timing × valuation → position).
+    """The ``[signal]`` section of the position model (market state: timing × valuation → position).
 
     ``index``: timing index (000985, proxy of Wind 全A); ``valuation_index``: index whose PE/PB
     percentiles set the valuation state (000300: the only broad index with both PE and PB in the
@@ -156,28 +158,41 @@ class MarketParams:
     (None: no limit).
     """
 
-    index: str = "000985"
-    valuation_index: str = "000300"
-    timing: TimingParams = field(default_factory=TimingParams)
-    trend_line: int = 30
-    percentile_method: str = "rank"
-    percentile_start: str | None = DEFAULT_PERCENTILE_START
-    low: float = 0.35
-    high: float = 0.80
-    valuation_max_age: int | None = 10
+    index: str = param("000985", "timing index of the market state (000985 中证全指, proxy of Wind 全A)")
+    short: int = param(TimingParams.short, "short moving-average window (sessions)")
+    long: int = param(TimingParams.long, "long moving-average window (sessions)")
+    band: float = param(TimingParams.band, "regime band around 0 of the MA distance (decimal)")
+    inclusive: bool = param(TimingParams.inclusive, "band boundaries count as up/down (≥ / ≤)")
+    trend_line: int = param(30, "SMA window of the profit effect (close / SMA − 1); an up regime with a negative "
+                                "profit effect is sized as range")
+    valuation_index: str = param("000300", "index whose PE/PB percentiles give the valuation state")
+    method: str = param("rank", "percentile method: rank | minmax")
+    percentile_start: str | None = param(DEFAULT_PERCENTILE_START, "start of the expanding valuation percentiles",
+                                         "date")
+    low: float = param(0.35, "valuation low when mean(PE pct, PB pct) < low")
+    high: float = param(0.80, "valuation high when min(PE pct, PB pct) > high")
+    valuation_max_age: int | None = param(10, "sessions a valuation value may be carried forward")
 
     def __post_init__(self) -> None:
-        if not isinstance(self.timing, TimingParams):
-            raise ConfigError(f"timing must be a TimingParams, got {type(self.timing).__name__}")
+        if self.index in (None, "self"):
+            object.__setattr__(self, "index", "000985")
+        self.timing  # validates the windows and the band
         check_window(self.trend_line, "trend_line")
-        check_method(self.percentile_method)
+        check_method(self.method)
         check_date(self.percentile_start, "percentile_start")
         _check_thresholds(self.low, self.high)
+        object.__setattr__(self, "low", float(self.low))
+        object.__setattr__(self, "high", float(self.high))
         if self.valuation_max_age is not None:
             if isinstance(self.valuation_max_age, bool) or not isinstance(self.valuation_max_age, int) \
                     or self.valuation_max_age < 0:
                 raise ConfigError(f"valuation_max_age must be a whole number of sessions ≥ 0 or None, "
                                   f"got {self.valuation_max_age!r}")
+
+    @property
+    def timing(self) -> TimingParams:
+        """The timing part (windows, band, inclusivity)."""
+        return TimingParams(self.short, self.long, self.band, self.inclusive)
 
 
 def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: MarketParams = MarketParams()) -> pd.DataFrame:
@@ -203,7 +218,7 @@ def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: Market
     pct = {}
     for col in ("pe", "pb"):
         if col in valuation.columns and valuation[col].notna().any():
-            raw = valuation_percentile(valuation[col], params.percentile_method, params.percentile_start)
+            raw = valuation_percentile(valuation[col], params.method, params.percentile_start)
             pct[col] = carry_forward(raw, dates, params.valuation_max_age)
         else:
             pct[col] = pd.Series(np.nan, index=dates)
@@ -220,9 +235,83 @@ def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: Market
     return out
 
 
-def load_market_state(params: MarketParams = MarketParams(), *, sources=None) -> pd.DataFrame:
-    """:func:`market_state` on the stored data of ``params.index`` and ``params.valuation_index``."""
-    from quantkit.data.api import load_prices, load_valuation
+# --------------------------------------------------------------------------------------------
+# the model step
+# --------------------------------------------------------------------------------------------
 
-    close = load_prices(params.index, sources=sources)["close"]
-    return market_state(close, load_valuation(params.valuation_index, sources=sources), params)
+@dataclass(frozen=True)
+class MarketState:
+    """Output of the position step: the :func:`market_state` frame on the index's dates and the
+    target weight of the traded ETF per session (its position, decimal; NaN = no decision)."""
+
+    frame: pd.DataFrame
+    weights: pd.DataFrame
+
+    @property
+    def regime(self) -> pd.Series:
+        """The regime the position was sized on (up demoted to range by a negative profit effect)."""
+        return self.frame["effective_regime"]
+
+
+def _needs(traded: tuple[str, ...], *, signal: MarketParams) -> tuple[Need, ...]:
+    return Need("signal", signal.index), Need("valuation", signal.valuation_index, "valuation")
+
+
+def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex, *,
+         signal: MarketParams) -> MarketState:
+    state = market_state(inputs.data["signal"]["close"], inputs.data["valuation"], signal)
+    position = carry_forward(state["position"].astype(float), calendar, MAX_SIGNAL_AGE)
+    return MarketState(state, pd.DataFrame({next(iter(inputs.traded)): position}))
+
+
+def position_matrix_table(state: pd.DataFrame) -> Table:
+    """The 3 × 3 trend × valuation matrix: weight and share of sessions per cell; the last state marked."""
+    trend = state["effective_regime"].astype(object)
+    val = state["valuation"].astype(object)
+    known = trend.notna() & val.notna()
+    total = int(known.sum())
+    last = state[known].iloc[-1] if total else None
+    rows, marked = [], []
+    for i, t in enumerate(REGIMES):
+        row = [t]
+        for j, v in enumerate(VALUATION_STATES):
+            n = int(((trend == t) & (val == v)).sum())
+            row.append(f"{fmt_pct(POSITION_MATRIX[(t, v)], 0)} · {fmt_pct(n / total if total else None, 1)} of sessions")
+            if last is not None and last["effective_regime"] == t and last["valuation"] == v:
+                marked.append((i, j + 1))
+    return Table(("trend \\ valuation", *VALUATION_STATES), tuple(tuple(r) for r in rows),
+                 title="Equity weight per cell", marked=tuple(marked),
+                 note=f"The marked cell is the last state; shares over {total} sessions with a known state.")
+
+
+def position_section(output: MarketState, context: ReportContext, *, signal: MarketParams) -> Section:
+    """Distance, profit effect, PE/PB percentiles and the matrix state of the market-state frame."""
+    state = output.frame
+    last = state.iloc[-1] if len(state) else pd.Series(dtype=object)
+    band = signal.band
+    facts = (("Last decision close", f"{fmt_date(state.index[-1]) if len(state) else '—'} "
+                                     f"(close {fmt_num(last.get('close'), 2)})"),
+             ("Distance · regime", f"{fmt_signed(last.get('distance'))} · {last.get('regime') or '—'}"),
+             ("Profit effect · regime for sizing",
+              f"{fmt_signed(last.get('profit_effect'))} · {last.get('effective_regime') or '—'}"),
+             ("PE / PB percentile", f"{fmt_pct(last.get('pe_percentile'), 1)} / {fmt_pct(last.get('pb_percentile'), 1)}"),
+             ("Valuation", last.get("valuation") or "—"), ("Position", fmt_pct(last.get("position"), 0)))
+    charts = (
+        ("position_state", Chart("position_state", {"position": state["position"], "trend": state["effective_regime"],
+                                                    "valuation": state["valuation"]})),
+        ("position_distance", Chart("distance", {"distance": state["distance"], "band": band, "regime": state["regime"],
+                                                 "title": f"MA distance of {signal.index} with the ±{band:.0%} band"})),
+        ("position_profit", Chart("profit_effect", {"effect": state["profit_effect"]})),
+        ("position_percentiles", Chart("percentiles", {"pe_pct": state["pe_percentile"],
+                                                       "pb_pct": state["pb_percentile"], "low": signal.low,
+                                                       "high": signal.high})),
+    )
+    return Section("position", "Position model: valuation × trend",
+                   f"Trend: MA-distance regime of {signal.index}, an up regime with a negative profit effect sized "
+                   f"as range. Valuation: expanding PE/PB percentiles of {signal.valuation_index} (low when their "
+                   f"mean is below {fmt_pct(signal.low, 0)}, high when both exceed {fmt_pct(signal.high, 0)}).",
+                   facts, (position_matrix_table(state),), charts, regime=output.regime)
+
+
+MODEL = Model(kind="position", title="Position management — valuation × trend", sections={"signal": MarketParams},
+              needs=_needs, run=_run, report=position_section)

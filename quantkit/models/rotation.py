@@ -33,9 +33,14 @@ import numpy as np
 import pandas as pd
 
 from quantkit.errors import ConfigError
-from quantkit.indicators import estimate_amount, percentile_at, rolling_volatility, sma, turnover_share
+from quantkit.display import fmt_date, fmt_num, fmt_pct
+from quantkit.indicators import carry_forward, estimate_amount, percentile_at, rolling_volatility, sma, turnover_share
 from quantkit.indicators._checks import check_date, check_series, check_window
 from quantkit.indicators.percentile import check_method
+from quantkit.models.contract import (MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section,
+                                      Table, param)
+from quantkit.models.timing import RegimeWeights, TimingFrame, TimingParams, acted_regime, regime_weights, timing_frame
+from quantkit.models.timing import timing_section
 
 AMOUNT_CALIBRATION_DAYS = 20
 QUADRANTS = (1, 2, 3, 4)
@@ -48,15 +53,16 @@ COLUMNS = ("first_date", "last_date", "bars", "rise", "amount_share", "turnover_
 
 @dataclass(frozen=True)
 class RotationParams:
-    """Parameters of the rotation model (windows in trading days; dates as YYYY-MM-DD)."""
+    """The ``[rotation]`` section of the rotation model (windows in sessions; dates as YYYY-MM-DD)."""
 
-    lookback: int = 243
-    anchor: str | None = None
-    history_start: str = "2020-01-01"
-    window: int = 20
-    method: str = "rank"
-    preferred: tuple[int, ...] = (2, 3)
-    top_k: int = 3
+    lookback: int = param(243, "rise lookback (sessions)")
+    anchor: str | None = param(None, "measure the rise since this date instead of a lookback", "date")
+    top_k: int = param(3, "number of ETFs held")
+    preferred: tuple[int, ...] = param((2, 3), "quadrants to pick from, in order")
+    timing_overlay: bool = param(False, "scale the rotation weights by the [weights] of the [signal] index regime")
+    history_start: str = param("2020-01-01", "start of the expanding crowding percentiles", "date")
+    window: int = param(20, "crowding averaging window (sessions)")
+    method: str = param("rank", "percentile method of the crowding components: rank | minmax")
 
     def __post_init__(self) -> None:
         check_window(self.lookback, "lookback")
@@ -64,8 +70,10 @@ class RotationParams:
         check_date(self.history_start, "history_start")
         check_window(self.window, "window")
         check_method(self.method)
-        _check_preferred(self.preferred)
+        object.__setattr__(self, "preferred", _check_preferred(self.preferred))
         check_window(self.top_k, "top_k")
+        if not isinstance(self.timing_overlay, (bool, np.bool_)):
+            raise ConfigError(f"timing_overlay must be true or false, got {self.timing_overlay!r}")
 
 
 def _check_preferred(preferred: Iterable[int]) -> tuple[int, ...]:
@@ -187,9 +195,11 @@ def _table(rows: dict[str, dict], as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, dates: Iterable,
-                    lookback: int = 243, anchor: object = None, turnover: pd.DataFrame | None = None,
-                    history_start: object = "2020-01-01", window: int = 20, volume: pd.DataFrame | None = None,
-                    *, method: str = "rank", params: RotationParams | None = None) -> dict[pd.Timestamp, pd.DataFrame]:
+                    lookback: int = RotationParams.lookback, anchor: object = None,
+                    turnover: pd.DataFrame | None = None, history_start: object = RotationParams.history_start,
+                    window: int = RotationParams.window, volume: pd.DataFrame | None = None, *,
+                    method: str = RotationParams.method,
+                    params: RotationParams | None = None) -> dict[pd.Timestamp, pd.DataFrame]:
     """:func:`quadrants` on each of ``dates`` in one pass: ``{resolved as-of: table}``.
 
     Identical to calling :func:`quadrants` date by date (each table uses data up to its date
@@ -225,9 +235,10 @@ def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amo
 
 
 def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, as_of: object,
-              lookback: int = 243, anchor: object = None, turnover: pd.DataFrame | None = None,
-              history_start: object = "2020-01-01", window: int = 20, volume: pd.DataFrame | None = None,
-              *, method: str = "rank", params: RotationParams | None = None) -> pd.DataFrame:
+              lookback: int = RotationParams.lookback, anchor: object = None, turnover: pd.DataFrame | None = None,
+              history_start: object = RotationParams.history_start, window: int = RotationParams.window,
+              volume: pd.DataFrame | None = None, *, method: str = RotationParams.method,
+              params: RotationParams | None = None) -> pd.DataFrame:
     """Rise, crowding and quadrant of each symbol at ``as_of`` (one row per column of ``close``).
 
     Inputs are frames indexed by date with one column per symbol: ``close`` (CNY), ``amount``
@@ -248,7 +259,8 @@ def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: p
     return next(iter(tables.values()))
 
 
-def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = (2, 3), top_k: int = 3) -> list[str]:
+def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = RotationParams.preferred,
+                    top_k: int = RotationParams.top_k) -> list[str]:
     """Up to ``top_k`` symbols from the ``preferred`` quadrants, in that order, by rise (descending) within each."""
     preferred = _check_preferred(preferred)
     top_k = check_window(top_k, "top_k")
@@ -265,14 +277,118 @@ def select_rotation(table: pd.DataFrame, preferred: Sequence[int] = (2, 3), top_
     return chosen
 
 
-def load_rotation_inputs(symbols: Iterable[str] | None = None, market: str = "000985", end: object = None, *,
-                         sources=None) -> dict:
-    """Stored prices of ``symbols`` (default: the theme ETFs) up to ``end`` as the keyword inputs of
-    :func:`quadrants`: ``close, amount, volume, turnover`` (frames, one column per symbol) and
-    ``market_amount`` (the ``market`` index's amount, CNY). Symbols without data are left out."""
-    from quantkit.data.api import load_panel, load_prices
-    from quantkit.data.universe import THEME_ETFS
+# --------------------------------------------------------------------------------------------
+# the model step
+# --------------------------------------------------------------------------------------------
 
-    out = load_panel(THEME_ETFS if symbols is None else symbols, end=end, sources=sources)
-    out["market_amount"] = load_prices(market, end=end, sources=sources)["amount"]
-    return out
+DEFAULT_MARKET = "000985"
+
+
+@dataclass(frozen=True)
+class RotationState:
+    """Output of the rotation step: target weights (equal weight of the chosen ETFs on each
+    rebalance day, NaN otherwise), the ETFs chosen per rebalance day, the quadrant table of the
+    last rebalance, and the overlay's timing frame when ``timing_overlay`` is on."""
+
+    weights: pd.DataFrame
+    holdings: pd.Series
+    table: pd.DataFrame | None
+    timing: TimingFrame | None = None
+
+
+def _needs(traded: tuple[str, ...], *, rotation: RotationParams, signal: TimingParams,
+           weights: RegimeWeights) -> tuple[Need, ...]:
+    return (Need("market", signal.signal_code(traded[0], default=DEFAULT_MARKET)),)
+
+
+def _window_start(first: pd.Timestamp, *, rotation: RotationParams, **_) -> pd.Timestamp:
+    """Crowding percentiles start at ``history_start``: no ETF can be placed before it."""
+    return max(first, pd.Timestamp(rotation.history_start))
+
+
+def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex, *, rotation: RotationParams,
+         signal: TimingParams, weights: RegimeWeights) -> RotationState:
+    from quantkit.data.api import panel
+
+    symbols = list(inputs.traded)
+    out = pd.DataFrame(np.nan, index=calendar, columns=symbols)
+    market = inputs.data["market"]
+    overlay = timing = None
+    if rotation.timing_overlay:
+        frame = timing_frame(market["close"], signal)
+        timing = TimingFrame(frame, pd.DataFrame(index=calendar), signal.signal_code(symbols[0], DEFAULT_MARKET))
+        overlay = regime_weights(carry_forward(acted_regime(frame), calendar, MAX_SIGNAL_AGE), weights)
+    data = panel(inputs.traded)
+    tables = quadrant_tables(data["close"], data["amount"], market["amount"], days, lookback=rotation.lookback,
+                             anchor=rotation.anchor, turnover=data["turnover"], history_start=rotation.history_start,
+                             window=rotation.window, volume=data["volume"], method=rotation.method) if len(days) else {}
+    holdings: dict = {}
+    table = None
+    for day, table in tables.items():
+        chosen = select_rotation(table, preferred=rotation.preferred, top_k=rotation.top_k)
+        row = pd.Series(0.0, index=symbols)
+        if chosen:
+            row[chosen] = 1.0 / len(chosen)
+        if overlay is not None:
+            scale = overlay.get(day, np.nan)
+            if np.isnan(scale):
+                continue  # no market regime yet: no decision
+            row *= scale
+        out.loc[day] = row.to_numpy()
+        holdings[day] = chosen
+    return RotationState(out, pd.Series(holdings, name="holdings", dtype=object), table, timing)
+
+
+def quadrant_table_rows(table: pd.DataFrame, names: Mapping[str, str], held: Iterable[str] = ()) -> Table:
+    """The quadrant table sorted by quadrant then rise (unplaced ETFs last, with their reason); held rows marked."""
+    held = set(held)
+    t = table.copy()
+    t["_q"] = t["quadrant"].astype("float").fillna(9)
+    t = t.sort_values(["_q", "rise"], ascending=[True, False], kind="stable")
+    rows, marked = [], []
+    for i, (sym, r) in enumerate(t.iterrows()):
+        q = None if pd.isna(r["quadrant"]) else int(r["quadrant"])
+        note = r.get("reason") or ("amount partly estimated" if bool(r.get("amount_estimated", False)) else "")
+        rows.append((str(sym), names.get(str(sym), "") + (" ●" if str(sym) in held else ""), fmt_pct(r["rise"], 1),
+                     fmt_num(r["crowding"], 2), QUADRANT_NAMES.get(q, "—"), note))
+        if str(sym) in held:
+            marked.append((i, -1))
+    return Table(("Code", "Name", "Rise", "Crowding", "Quadrant", "Note"), tuple(rows),
+                 title=f"Quadrant table at {fmt_date(table.attrs.get('as_of'))}", note="● held after the last rebalance.",
+                 marked=tuple(marked), numeric=(2, 3))
+
+
+def rotation_section(output: RotationState, context: ReportContext, *, rotation: RotationParams,
+                     signal: TimingParams, weights: RegimeWeights) -> tuple[Section, ...]:
+    """Quadrant scatter and table at the last rebalance, holdings over time, the last rebalances
+    (and the overlay's timing section first when the overlay is on)."""
+    names = dict(context.names)
+    holdings = output.holdings if len(output.holdings) else None
+    held = list(holdings.iloc[-1]) if holdings is not None else []
+    charts: list[tuple[str, Chart]] = []
+    tables: list[Table] = []
+    lead = ("Each ETF placed by its rise and crowding; quadrants split at the median rise and crowding 0.5. "
+            "Q1 high rise & crowded, Q2 high rise & not crowded, Q3 low rise & not crowded, Q4 low rise & crowded.")
+    table = output.table
+    if table is not None and len(table):
+        as_of, median = table.attrs.get("as_of"), table.attrs.get("rise_median")
+        lead = lead.replace("the median rise", f"the median rise ({fmt_pct(median, 1)})")
+        charts.append(("rotation_quadrants", Chart("quadrant_scatter", {
+            "table": table, "names": names, "median": None if pd.isna(median) else float(median), "held": held,
+            "title": f"Rise vs crowding at the last rebalance ({fmt_date(as_of)}); held ETFs ringed"})))
+        tables.append(quadrant_table_rows(table, names, held))
+    charts.append(("rotation_holdings", Chart("holdings", {"weights": context.weights, "names": names})))
+    if holdings is not None:
+        recent = holdings.tail(12).iloc[::-1]
+        tables.append(Table(("Decision close", "Selected"), tuple(
+            (fmt_date(d), " · ".join(f"{s} {names.get(s, '')}".strip() for s in syms) or "cash")
+            for d, syms in recent.items()), title="Last rebalances"))
+    section = Section("rotation", "Rotation model: rise vs crowding", lead, (), tuple(tables), tuple(charts))
+    if output.timing is None:
+        return (section,)
+    return timing_section(output.timing, context, signal=signal), section
+
+
+MODEL = Model(kind="rotation", title="Rotation — rise vs crowding quadrants",
+              sections={"rotation": RotationParams, "signal": TimingParams, "weights": RegimeWeights},
+              needs=_needs, run=_run, report=rotation_section, trades_one=False, window_start=_window_start)

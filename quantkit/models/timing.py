@@ -22,9 +22,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from quantkit.display import fmt_date, fmt_num, fmt_pct, fmt_signed
 from quantkit.errors import ConfigError
-from quantkit.indicators import relative_distance, sma
+from quantkit.indicators import carry_forward, relative_distance, sma
 from quantkit.indicators._checks import check_nonnegative, check_series, check_window
+from quantkit.models.contract import (MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section,
+                                      Table, param)
 
 REGIMES = ("up", "range", "down")
 _DECIMALS = 12  # distances are classified at this precision
@@ -32,12 +35,17 @@ _DECIMALS = 12  # distances are classified at this precision
 
 @dataclass(frozen=True)
 class TimingParams:
-    """Parameters of the timing model: MA windows in trading days, band as a decimal (0.03 = 3%)."""
+    """The ``[signal]`` section of the timing model: MA windows in sessions, band as a decimal
+    (0.03 = 3%), the signal index and the optional profit-effect demotion."""
 
-    short: int = 20
-    long: int = 120
-    band: float = 0.03
-    inclusive: bool = False
+    short: int = param(20, "short moving-average window (sessions)")
+    long: int = param(120, "long moving-average window (sessions)")
+    band: float = param(0.03, "regime band around 0 of the MA distance (decimal)")
+    inclusive: bool = param(False, "band boundaries count as up/down (≥ / ≤)")
+    index: str | None = param(None, 'signal index code; "self" or unset = the traded ETF (timing), 000985 '
+                                    "(rotation: market amount and overlay regime)", "string")
+    trend_line: int | None = param(None, "SMA window of the profit effect: an up regime with a negative profit "
+                                         "effect is demoted to range (unset: off)", "integer")
 
     def __post_init__(self) -> None:
         check_window(self.short, "short")
@@ -45,8 +53,45 @@ class TimingParams:
         if self.short >= self.long:
             raise ConfigError(f"short ({self.short}) must be smaller than long ({self.long})")
         check_nonnegative(self.band, "band")
+        object.__setattr__(self, "band", float(self.band))
         if not isinstance(self.inclusive, (bool, np.bool_)):
             raise ConfigError(f"inclusive must be true or false, got {self.inclusive!r}")
+        if self.trend_line is not None:
+            check_window(self.trend_line, "trend_line")
+
+    def signal_code(self, traded: str, default: str | None = None) -> str:
+        """The code whose close drives the regime: ``index``, else ``default``, else the traded ETF."""
+        if self.index in (None, "self"):
+            return traded if default is None else default
+        return self.index
+
+
+@dataclass(frozen=True)
+class RegimeWeights:
+    """The ``[weights]`` section: target weight per regime (decimal share of equity)."""
+
+    up: float = param(1.0, "target weight in the up regime (decimal)")
+    range: float = param(0.5, "target weight in the range regime (decimal)")
+    down: float = param(0.0, "target weight in the down regime (decimal)")
+
+    def __post_init__(self) -> None:
+        for key in REGIMES:
+            w = getattr(self, key)
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
+                raise ConfigError(f"{key} must be a decimal weight in [0, 1], got {w!r}")
+            object.__setattr__(self, key, float(w))
+
+
+def regime_weights(regime: pd.Series | np.ndarray, weights: RegimeWeights) -> pd.Series | np.ndarray:
+    """Target weight (decimal) of each regime label; NaN where the regime is missing (no decision).
+
+    Vectorised over any shape; a Series keeps its index.
+    """
+    arr = np.asarray(regime, dtype=object)
+    out = np.select([arr == "up", arr == "range", arr == "down"], [weights.up, weights.range, weights.down], np.nan)
+    if isinstance(regime, pd.Series):
+        return pd.Series(out, index=regime.index, dtype=float, name="weight")
+    return out
 
 
 def _close_of(close: pd.Series | pd.DataFrame) -> pd.Series:
@@ -55,7 +100,8 @@ def _close_of(close: pd.Series | pd.DataFrame) -> pd.Series:
     return check_series(close, "close")
 
 
-def classify_regime(distance: pd.Series | float, band: float = 0.03, inclusive: bool = False) -> pd.Series | str | None:
+def classify_regime(distance: pd.Series | float, band: float = TimingParams.band,
+                    inclusive: bool = TimingParams.inclusive) -> pd.Series | str | None:
     """Regime of a distance (decimal): ``up`` / ``range`` / ``down``; None where distance is NaN.
 
     A Series gives an object Series (None for missing); a scalar gives a str or None. Distances
@@ -75,8 +121,9 @@ def classify_regime(distance: pd.Series | float, band: float = 0.03, inclusive: 
     return pd.Series(labels, index=distance.index, name="regime", dtype=object)
 
 
-def timing_regime(close: pd.Series, short: int = 20, long: int = 120, band: float = 0.03,
-                  inclusive: bool = False, *, params: TimingParams | None = None) -> pd.DataFrame:
+def timing_regime(close: pd.Series, short: int = TimingParams.short, long: int = TimingParams.long,
+                  band: float = TimingParams.band, inclusive: bool = TimingParams.inclusive, *,
+                  params: TimingParams | None = None) -> pd.DataFrame:
     """Moving averages, distance and regime of a close series (index: date).
 
     Columns ``ma_short, ma_long`` (units of ``close``), ``distance`` (decimal) and ``regime``
@@ -131,3 +178,93 @@ def effective_regime(regime: pd.Series, profit_effect: pd.Series | None) -> pd.S
     out = regime.copy()
     out[demote] = "range"
     return out.rename("effective_regime")
+
+
+# --------------------------------------------------------------------------------------------
+# the model step
+# --------------------------------------------------------------------------------------------
+
+def timing_frame(close: pd.Series, params: TimingParams = TimingParams()) -> pd.DataFrame:
+    """:func:`timing_regime` of ``close`` plus, with ``params.trend_line``, ``profit_effect`` and
+    ``effective_regime`` (up demoted to range when the profit effect is negative)."""
+    frame = timing_regime(close, params=params)
+    if params.trend_line is not None:
+        frame["profit_effect"] = profit_effect(close, params.trend_line)
+        frame["effective_regime"] = effective_regime(frame["regime"], frame["profit_effect"])
+    return frame
+
+
+def acted_regime(frame: pd.DataFrame) -> pd.Series:
+    """The regime a strategy acts on: ``effective_regime`` when the frame has it, else ``regime``."""
+    return frame["effective_regime" if "effective_regime" in frame.columns else "regime"].astype(object)
+
+
+def regime_runs(regime: pd.Series) -> int:
+    """Number of runs of equal regime (a flip or a gap starts a new run; missing days are no run)."""
+    values = [r if isinstance(r, str) else None for r in regime.to_numpy()]
+    return sum(1 for i, v in enumerate(values) if v is not None and (i == 0 or values[i - 1] != v))
+
+
+@dataclass(frozen=True)
+class TimingFrame:
+    """Output of the timing step: the model frame on the signal's dates (``ma_short, ma_long,
+    distance, regime`` [+ ``profit_effect, effective_regime``]), the target weight of the traded
+    ETF per session (decimal; NaN = no decision) and the code of the signal close."""
+
+    frame: pd.DataFrame
+    weights: pd.DataFrame
+    source: str
+
+    @property
+    def regime(self) -> pd.Series:
+        """The regime acted on, per date of the signal."""
+        return acted_regime(self.frame)
+
+
+def _needs(traded: tuple[str, ...], *, signal: TimingParams, weights: RegimeWeights) -> tuple[Need, ...]:
+    return (Need("signal", signal.signal_code(traded[0])),)
+
+
+def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex, *, signal: TimingParams,
+         weights: RegimeWeights) -> TimingFrame:
+    close = inputs.data["signal"]["close"]
+    frame = timing_frame(close, signal)
+    regime = carry_forward(acted_regime(frame), calendar, MAX_SIGNAL_AGE)
+    symbol = next(iter(inputs.traded))
+    return TimingFrame(frame, pd.DataFrame({symbol: regime_weights(regime, weights)}), signal.signal_code(symbol))
+
+
+def regime_share_table(regime: pd.Series) -> Table:
+    """Share of sessions in each regime (and without one)."""
+    r = regime.astype(object).where(regime.notna(), "no regime")
+    counts = r.value_counts(normalize=True)
+    rows = tuple((k, fmt_pct(counts[k], 1)) for k in (*REGIMES, "no regime") if k in counts.index)
+    return Table(("Regime", "Share of sessions"), rows, numeric=(1,))
+
+
+def timing_section(output: TimingFrame, context: ReportContext, *, signal: TimingParams,
+                   weights: RegimeWeights | None = None) -> Section:
+    """MA distance with the band, profit effect, the last state and the share of each regime."""
+    frame, source = output.frame, output.source
+    charts: list[tuple[str, Chart]] = [("timing_distance", Chart("distance", {
+        "distance": frame["distance"], "band": signal.band, "regime": output.regime,
+        "title": f"MA distance of {source} with the ±{signal.band:.0%} band"}))]
+    if "profit_effect" in frame.columns and frame["profit_effect"].notna().any():
+        charts.append(("timing_profit", Chart("profit_effect", {"effect": frame["profit_effect"]})))
+    last = frame.iloc[-1] if len(frame) else pd.Series(dtype=object)
+    regime = last.get("regime") or "insufficient history"
+    if "effective_regime" in frame.columns:
+        regime = f"{regime} · sized as {last.get('effective_regime') or '—'}"
+    facts = (("Last decision close", fmt_date(frame.index[-1]) if len(frame) else "—"),
+             ("MA short / MA long", f"{fmt_num(last.get('ma_short'), 4)} / {fmt_num(last.get('ma_long'), 4)}"),
+             ("Distance", fmt_signed(last.get("distance"))), ("Regime", regime),
+             ("Regime runs in the window", str(regime_runs(output.regime))))
+    return Section("timing", "Timing model",
+                   f"Regime from the distance between the short and long moving averages of {source}: up above "
+                   f"+{fmt_pct(signal.band, 0)}, down below −{fmt_pct(signal.band, 0)}, range in between.",
+                   facts, (regime_share_table(output.regime),), tuple(charts), regime=output.regime)
+
+
+MODEL = Model(kind="timing", title="Timing — MA-distance regime",
+              sections={"signal": TimingParams, "weights": RegimeWeights},
+              needs=_needs, run=_run, report=timing_section)

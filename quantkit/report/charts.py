@@ -419,3 +419,12 @@ def sweep_heatmap(table: pd.DataFrame, metric: str = "sharpe") -> Any:
     fig.update_xaxes(title_text="long window (sessions)", type="category")
     fig.update_yaxes(title_text="short window (sessions)", type="category")
     return fig
+
+
+def lines_figure(series: Mapping[str, pd.Series], title: str = "", yformat: str | None = None) -> Any:
+    """One line per named series (a generic chart for a model's report section); ``yformat`` e.g. ``.1%``."""
+    go = _go()
+    fig = go.Figure()
+    for name, s in series.items():
+        fig.add_trace(go.Scatter(x=s.index, y=s.astype(float), mode="lines", name=label(name)))
+    return _layout(fig, title, yformat=yformat)

@@ -23,50 +23,20 @@ import pandas as pd
 from markupsafe import Markup
 
 from quantkit.data.store import atomic_write_bytes
-from quantkit.models.rotation import QUADRANT_NAMES
+from quantkit.display import is_missing, fmt_date, fmt_num, fmt_pct, fmt_signed
+from quantkit.models.contract import ReportContext, Section, section_dict
+from quantkit.report.tables import metric_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TRADE_ROWS = 250
 ROLLING_WINDOW = 121
 PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d", "sendDataToCloud"]}
-KIND_TITLES = {"timing": "Timing — MA-distance regime", "position": "Position management — valuation × trend",
-               "rotation": "Rotation — rise vs crowding quadrants"}
 
 
 # --------------------------------------------------------------------------------------------
 # formatting (also registered as template filters)
 # --------------------------------------------------------------------------------------------
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_pct(value: Any, digits: int = 2, signed: bool = False) -> str:
-    """A decimal fraction as a percentage: 0.0654 → ``6.54%``; ``—`` when missing."""
-    if _missing(value):
-        return "—"
-    return f"{float(value) * 100:{'+' if signed else ''}.{digits}f}%"
-
-
-def fmt_num(value: Any, digits: int = 2) -> str:
-    """A number with thousands separators and ``digits`` decimals; ``—`` when missing."""
-    if _missing(value):
-        return "—"
-    return f"{float(value):,.{digits}f}"
-
-
-def fmt_date(value: Any) -> str:
-    """A date as YYYY-MM-DD; ``—`` when missing."""
-    if _missing(value):
-        return "—"
-    return pd.Timestamp(value).date().isoformat()
-
 
 # --------------------------------------------------------------------------------------------
 # shared plumbing (used by the weekly report too)
@@ -111,28 +81,7 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 # context pieces
 # --------------------------------------------------------------------------------------------
 
-def strategy_kind(result) -> str | None:
-    """``timing``/``position``/``rotation`` from the parameters, else guessed from the extras."""
-    kind = (result.params.get("strategy") or {}).get("kind") if isinstance(result.params, Mapping) else None
-    if kind:
-        return kind
-    if "market_state" in result.extras:
-        return "position"
-    if "quadrants" in result.extras or "holdings" in result.extras:
-        return "rotation"
-    if "timing" in result.extras:
-        return "timing"
-    return None
-
-
 _FRACTION_KEYS = {"band", "low", "high", "up", "range", "down", "threshold", "commission", "cash_rate"}
-_KIND_PARAMS = {
-    "timing": {"signal": ("index", "short", "long", "band", "inclusive", "trend_line"), "weights": None,
-               "rebalance": None},
-    "position": {"signal": ("index", "short", "long", "band", "inclusive", "trend_line", "valuation_index",
-                            "method", "percentile_start", "low", "high", "valuation_max_age"), "rebalance": None},
-    "rotation": {"rotation": None, "signal": ("index",), "rebalance": None},
-}
 
 
 def _param_value(key: str, value: Any) -> str:
@@ -149,10 +98,9 @@ def _param_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _flatten(prefix: str, body: Mapping[str, Any], keys: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    items = body.items() if keys is None else ((k, body.get(k)) for k in keys if k in body)
+def _flatten(prefix: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = []
-    for k, v in items:
+    for k, v in body.items():
         if isinstance(v, Mapping):
             rows += _flatten(f"{prefix}{k}.", v)
         else:
@@ -160,20 +108,17 @@ def _flatten(prefix: str, body: Mapping[str, Any], keys: Iterable[str] | None = 
     return rows
 
 
-def parameter_rows(result, kind: str | None) -> list[tuple[str, str]]:
-    """``(name, value)`` rows of the parameters that matter for this kind of strategy."""
+def parameter_rows(result) -> list[tuple[str, str]]:
+    """``(name, value)`` rows of the model's parameter sections, the benchmark, execution and costs
+    (a result without a model shows its raw ``params``)."""
     params = result.params if isinstance(result.params, Mapping) else {}
-    strat = params.get("strategy") if isinstance(params.get("strategy"), Mapping) else None
     rows: list[tuple[str, str]] = []
-    if strat is not None and kind in _KIND_PARAMS:
-        sections = dict(_KIND_PARAMS[kind])
-        if kind == "rotation" and (strat.get("rotation") or {}).get("timing_overlay"):
-            sections.update({"signal": _KIND_PARAMS["timing"]["signal"], "weights": None})
-        for section, keys in sections.items():
-            if isinstance(strat.get(section), Mapping):
-                rows += _flatten(f"{section}.", strat[section], keys)
-        bench = (strat.get("benchmark") or {}).get("symbol")
-        rows.append(("benchmark.symbol", bench or "— (default)"))
+    if result.sections:
+        for section, values in result.sections.items():
+            rows += _flatten(f"{section}.", section_dict(values))
+        strat = params.get("strategy") if isinstance(params.get("strategy"), Mapping) else {}
+        rows.append(("rebalance.frequency", str((strat.get("rebalance") or {}).get("frequency", "—"))))
+        rows.append(("benchmark.symbol", (strat.get("benchmark") or {}).get("symbol") or "— (default)"))
     else:
         rows += _flatten("", {k: v for k, v in params.items() if k not in ("execution", "costs", "window")})
     for section in ("execution", "costs"):
@@ -183,109 +128,39 @@ def parameter_rows(result, kind: str | None) -> list[tuple[str, str]]:
 
 
 def data_info(result) -> dict:
-    """Where the prices came from and their last bar (best effort: names/sources are decoration)."""
-    sources: dict[str, int] = {}
-    last: list[pd.Timestamp] = []
-    try:
-        from quantkit.data.api import load_prices
-
-        for sym in result.symbols:
-            bars = load_prices(sym)
-            src = str(bars.attrs.get("source") or "unknown")
-            sources[src] = sources.get(src, 0) + 1
-            last.append(bars.index[-1])
-    except Exception:  # noqa: BLE001 — the report must render without the data store
+    """Where the traded bars came from and the last bar of their data (from the result itself)."""
+    if not result.sources:
         return {"sources": "unknown", "last_bar": None}
-    text = ", ".join(f"{s} ({n} symbol{'s' if n > 1 else ''})" if len(result.symbols) > 1 else s
-                     for s, n in sources.items())
+    counts: dict[str, int] = {}
+    for info in result.sources.values():
+        counts[info.get("source") or "unknown"] = counts.get(info.get("source") or "unknown", 0) + 1
+    several = len(result.sources) > 1
+    text = ", ".join(f"{s} ({n} symbol{'s' if n > 1 else ''})" if several else s for s, n in counts.items())
+    last = [pd.Timestamp(i["last_date"]) for i in result.sources.values() if i.get("last_date")]
     return {"sources": text, "last_bar": max(last) if last else None}
-
-
-def price_of(symbol: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
-    """Close of ``symbol`` over the backtest window, or None when the store cannot supply it."""
-    try:
-        from quantkit.data.api import load_prices
-
-        return load_prices(symbol, start=start.date(), end=end.date())["close"]
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _signed(value: Any, digits: int = 2) -> str:
-    return fmt_pct(value, digits, signed=True)
-
-
-def _ratio_t(value: Any, t: Any, pct: bool = False) -> str:
-    if _missing(value):
-        return "—"
-    head = fmt_pct(value) if pct else fmt_num(value)
-    return head if _missing(t) else f"{head} (t {float(t):.2f})"
-
-
-def _dd_period(m: Mapping[str, Any]) -> str:
-    if not m.get("max_drawdown_peak"):
-        return "—"
-    rec = m.get("max_drawdown_recovery") or "not recovered"
-    return f"{m['max_drawdown_peak']} → {m.get('max_drawdown_trough')} → {rec}"
-
-
-METRIC_ROWS: tuple[tuple[str, str, Any, bool], ...] = (
-    # (label, key, formatter, also for the benchmark)
-    ("Total return", "total_return", fmt_pct, True),
-    ("Annual return (CAGR, 243 sessions/year)", "annual_return", fmt_pct, True),
-    ("Volatility (annualised)", "volatility", fmt_pct, True),
-    ("Sharpe ratio", "sharpe", fmt_num, True),
-    ("Sortino ratio", "sortino", fmt_num, True),
-    ("Max drawdown", "max_drawdown", fmt_pct, True),
-    ("Max drawdown: peak → trough → recovery", None, _dd_period, True),
-    ("Calmar ratio", "calmar", fmt_num, True),
-    ("Daily win rate (days with a position)", "win_rate", fmt_pct, True),
-    ("Average exposure", "exposure", fmt_pct, False),
-    ("Turnover per year (traded value / equity)", "turnover", lambda v: fmt_pct(v, 0), False),
-    ("Orders filled", "trades", lambda v: fmt_num(v, 0), False),
-    ("Round trips closed", "round_trips", lambda v: fmt_num(v, 0), False),
-    ("Win rate per round trip", "trade_win_rate", fmt_pct, False),
-    ("Fees (CNY)", "fees", lambda v: fmt_num(v, 0), False),
-    ("Alpha vs benchmark (annual, HAC t)", ("alpha", "alpha_t"), lambda v, t: _ratio_t(v, t, pct=True), False),
-    ("Beta vs benchmark (HAC t)", ("beta", "beta_t"), _ratio_t, False),
-    ("Sessions", "days", lambda v: fmt_num(v, 0), True),
-)
-
-
-def metric_rows(metrics: Mapping[str, Any], benchmark: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """``(label, strategy, benchmark)`` display rows of the key metrics."""
-    rows = []
-    for text, key, fmt, both in METRIC_ROWS:
-        if key is None:
-            rows.append((text, fmt(metrics), fmt(benchmark) if both else "—"))
-        elif isinstance(key, tuple):
-            rows.append((text, fmt(*(metrics.get(k) for k in key)), "—"))
-        elif key in metrics or key in benchmark:
-            rows.append((text, fmt(metrics.get(key)), fmt(benchmark.get(key)) if both else "—"))
-    return rows
 
 
 def highlight_cards(result) -> list[dict]:
     """The few headline figures shown as cards above the metrics table."""
     m, b = result.metrics, result.benchmark_metrics
-    excess = None if _missing(m.get("total_return")) or _missing(b.get("total_return")) else \
+    excess = None if is_missing(m.get("total_return")) or is_missing(b.get("total_return")) else \
         m["total_return"] - b["total_return"]
     return [
-        {"label": "Total return", "value": _signed(m.get("total_return")),
-         "note": f"benchmark {_signed(b.get('total_return'))}", "good": _positive(m.get("total_return"))},
-        {"label": "Annual return", "value": _signed(m.get("annual_return")),
-         "note": f"benchmark {_signed(b.get('annual_return'))}", "good": _positive(m.get("annual_return"))},
+        {"label": "Total return", "value": fmt_signed(m.get("total_return")),
+         "note": f"benchmark {fmt_signed(b.get('total_return'))}", "good": _positive(m.get("total_return"))},
+        {"label": "Annual return", "value": fmt_signed(m.get("annual_return")),
+         "note": f"benchmark {fmt_signed(b.get('annual_return'))}", "good": _positive(m.get("annual_return"))},
         {"label": "Sharpe", "value": fmt_num(m.get("sharpe")), "note": f"benchmark {fmt_num(b.get('sharpe'))}",
          "good": None},
         {"label": "Max drawdown", "value": fmt_pct(m.get("max_drawdown")),
          "note": f"benchmark {fmt_pct(b.get('max_drawdown'))}", "good": None},
-        {"label": "Excess total return", "value": _signed(excess), "note": "strategy − benchmark",
+        {"label": "Excess total return", "value": fmt_signed(excess), "note": "strategy − benchmark",
          "good": _positive(excess)},
     ]
 
 
 def _positive(value: Any) -> bool | None:
-    return None if _missing(value) else float(value) >= 0
+    return None if is_missing(value) else float(value) >= 0
 
 
 def drawdown_rows(returns: pd.Series, top: int = 5) -> list[dict]:
@@ -294,7 +169,7 @@ def drawdown_rows(returns: pd.Series, top: int = 5) -> list[dict]:
 
     table = drawdown_table(returns, top=top)
     return [{"peak": fmt_date(r.peak), "trough": fmt_date(r.trough),
-             "recovery": fmt_date(r.recovery) if not _missing(r.recovery) else "not recovered",
+             "recovery": fmt_date(r.recovery) if not is_missing(r.recovery) else "not recovered",
              "depth": fmt_pct(r.depth), "days": int(r.days)} for r in table.itertuples(index=False)]
 
 
@@ -309,158 +184,21 @@ def trade_rows(trades: pd.DataFrame, names: Mapping[str, str], limit: int = MAX_
     return rows, note
 
 
-def _regime_of(frame: pd.DataFrame | None) -> pd.Series | None:
-    if not isinstance(frame, pd.DataFrame):
-        return None
-    for col in ("effective_regime", "regime"):
-        if col in frame.columns:
-            return frame[col]
-    return None
+#: chart kinds a model's report section may name, and the functions that draw them
+CHART_KINDS = {"distance": "distance_figure", "profit_effect": "profit_effect_figure",
+               "percentiles": "percentiles_figure", "position_state": "position_state_figure",
+               "quadrant_scatter": "quadrant_scatter", "holdings": "holdings_figure", "lines": "lines_figure"}
 
 
-def _frame(result, key: str, columns: Iterable[str]) -> pd.DataFrame | None:
-    value = result.extras.get(key)
-    if isinstance(value, pd.DataFrame) and set(columns) <= set(value.columns) and len(value):
-        return value
-    return None
+def model_sections(result) -> list[Section]:
+    """The report sections of the result's model (none for a result without one)."""
+    if result.model is None or not result.kind:
+        return []
+    from quantkit.models.registry import model_of
 
-
-def _signal_param(result, key: str, default: Any) -> Any:
-    strat = result.params.get("strategy") if isinstance(result.params, Mapping) else None
-    value = ((strat or {}).get("signal") or {}).get(key)
-    return default if value is None else value
-
-
-def regime_share(regime: pd.Series) -> list[tuple[str, str]]:
-    """Share of sessions in each regime (and without one) for display."""
-    r = regime.astype(object).where(regime.notna(), "no regime")
-    counts = r.value_counts(normalize=True)
-    order = [k for k in ("up", "range", "down", "no regime") if k in counts.index]
-    return [(k, fmt_pct(counts[k], 1)) for k in order]
-
-
-def timing_section(result, figs: dict) -> dict | None:
-    """MA distance (with the band) and profit effect of the timing frame, its last state and regime shares."""
-    from quantkit.report import charts
-
-    frame = _frame(result, "timing", ("distance", "regime"))
-    if frame is None:
-        return None
-    band = float(_signal_param(result, "band", 0.03))
-    index = _signal_param(result, "index", None)
-    source = result.symbols[0] if index in (None, "self") else index
-    figs["timing_distance"] = charts.distance_figure(frame["distance"], band, _regime_of(frame),
-                                                     title=f"MA distance of {source} with the ±{band:.0%} band")
-    if "profit_effect" in frame.columns and frame["profit_effect"].notna().any():
-        figs["timing_profit"] = charts.profit_effect_figure(frame["profit_effect"])
-    last = frame.iloc[-1]
-    flips = regime_segments_count(_regime_of(frame))
-    return {"source": source, "band": fmt_pct(band, 0), "date": fmt_date(frame.index[-1]),
-            "ma_short": fmt_num(last.get("ma_short"), 4), "ma_long": fmt_num(last.get("ma_long"), 4),
-            "distance": _signed(last.get("distance")), "regime": last.get("regime") or "insufficient history",
-            "effective": last.get("effective_regime") if "effective_regime" in frame.columns else None,
-            "shares": regime_share(_regime_of(frame)), "runs": flips}
-
-
-def regime_segments_count(regime: pd.Series | None) -> int:
-    """Number of regime runs (a flip starts a new run)."""
-    from quantkit.report.charts import regime_segments
-
-    return 0 if regime is None else len(regime_segments(regime))
-
-
-def position_matrix(state: pd.DataFrame) -> dict:
-    """The 3 × 3 trend × valuation matrix: weight, share of sessions spent in each cell, the last cell."""
-    from quantkit.models.position import POSITION_MATRIX
-
-    trend = state["effective_regime"].astype(object)
-    val = state["valuation"].astype(object)
-    known = trend.notna() & val.notna()
-    total = int(known.sum())
-    last = state[known].iloc[-1] if total else None
-    rows = []
-    for t in ("up", "range", "down"):
-        cells = []
-        for v in ("low", "normal", "high"):
-            n = int(((trend == t) & (val == v)).sum())
-            cells.append({"weight": fmt_pct(POSITION_MATRIX[(t, v)], 0), "share": fmt_pct(n / total if total else None, 1),
-                          "current": last is not None and last["effective_regime"] == t and last["valuation"] == v})
-        rows.append({"trend": t, "cells": cells})
-    return {"rows": rows, "sessions": total}
-
-
-def position_section(result, figs: dict) -> dict | None:
-    """Distance, profit effect, PE/PB percentiles and matrix state of the market_state frame."""
-    from quantkit.report import charts
-
-    state = _frame(result, "market_state", ("distance", "regime", "profit_effect", "effective_regime",
-                                            "pe_percentile", "pb_percentile", "valuation", "position"))
-    if state is None:
-        return None
-    band = float(_signal_param(result, "band", 0.03))
-    low, high = float(_signal_param(result, "low", 0.35)), float(_signal_param(result, "high", 0.80))
-    index = _signal_param(result, "index", "000985")
-    figs["position_state"] = charts.position_state_figure(state["position"], state["effective_regime"],
-                                                          state["valuation"])
-    figs["position_distance"] = charts.distance_figure(state["distance"], band, state["regime"],
-                                                       title=f"MA distance of {index} with the ±{band:.0%} band")
-    figs["position_profit"] = charts.profit_effect_figure(state["profit_effect"])
-    figs["position_percentiles"] = charts.percentiles_figure(state["pe_percentile"], state["pb_percentile"], low, high)
-    last = state.iloc[-1]
-    return {"index": index, "valuation_index": _signal_param(result, "valuation_index", "000300"),
-            "date": fmt_date(state.index[-1]), "close": fmt_num(last.get("close"), 2),
-            "distance": _signed(last["distance"]), "regime": last["regime"] or "—",
-            "profit_effect": _signed(last["profit_effect"]), "effective": last["effective_regime"] or "—",
-            "pe": fmt_pct(last["pe_percentile"], 1), "pb": fmt_pct(last["pb_percentile"], 1),
-            "valuation": last["valuation"] or "—", "position": fmt_pct(last["position"], 0),
-            "low": fmt_pct(low, 0), "high": fmt_pct(high, 0), "matrix": position_matrix(state)}
-
-
-
-
-def quadrant_rows(table: pd.DataFrame, names: Mapping[str, str], held: Iterable[str] = ()) -> list[dict]:
-    """Quadrant table rows sorted by quadrant then rise (unplaced ETFs last, with their reason)."""
-    held = set(held)
-    t = table.copy()
-    t["_q"] = t["quadrant"].astype("float").fillna(9)
-    t = t.sort_values(["_q", "rise"], ascending=[True, False], kind="stable")
-    rows = []
-    for sym, r in t.iterrows():
-        q = None if _missing(r["quadrant"]) else int(r["quadrant"])
-        rows.append({"symbol": str(sym), "name": names.get(str(sym), ""), "rise": fmt_pct(r["rise"], 1),
-                     "crowding": fmt_num(r["crowding"], 2), "quadrant": QUADRANT_NAMES.get(q, "—"), "q": q,
-                     "held": str(sym) in held, "reason": r.get("reason") or "",
-                     "estimated": bool(r.get("amount_estimated", False))})
-    return rows
-
-
-def rotation_section(result, figs: dict) -> dict | None:
-    """Quadrant scatter and table at the last rebalance, holdings over time, the last rebalances."""
-    from quantkit.report import charts
-
-    table = _frame(result, "quadrants", ("rise", "crowding", "quadrant"))
-    holdings = result.extras.get("holdings")
-    holdings = holdings if isinstance(holdings, pd.Series) and len(holdings) else None
-    if table is None and holdings is None:
-        return None
-    names = dict(result.names)
-    held = list(holdings.iloc[-1]) if holdings is not None else []
-    out: dict = {"as_of": None, "rows": [], "rebalances": []}
-    if table is not None:
-        as_of = table.attrs.get("as_of")
-        out["as_of"] = fmt_date(as_of)
-        median = table.attrs.get("rise_median")
-        figs["rotation_quadrants"] = charts.quadrant_scatter(
-            table, names, None if _missing(median) else float(median), held,
-            title=f"Rise vs crowding at the last rebalance ({fmt_date(as_of)}); held ETFs ringed")
-        out["rows"] = quadrant_rows(table, names, held)
-        out["median"] = fmt_pct(median, 1)
-    if holdings is not None:
-        recent = holdings.tail(12).iloc[::-1]
-        out["rebalances"] = [{"date": fmt_date(d), "held": [(s, names.get(s, "")) for s in syms]}
-                             for d, syms in recent.items()]
-    figs["rotation_holdings"] = charts.holdings_figure(result.weights, names)
-    return out
+    names = {str(k): str(v or "") for k, v in result.names.items()}
+    out = model_of(result.kind).report(result.model, ReportContext(names, result.weights), **result.sections)
+    return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
 def build_context(result, now: datetime | None = None) -> dict:
@@ -468,45 +206,45 @@ def build_context(result, now: datetime | None = None) -> dict:
     from quantkit.backtest.metrics import drawdown
     from quantkit.report import charts
 
-    kind = strategy_kind(result)
     names = {str(k): str(v or "") for k, v in result.names.items()}
     strategy = result.strategy or "strategy"
     bench = result.benchmark_name or "benchmark"
     bench_r = result.benchmark_returns
+    sections = model_sections(result)
+    regime = next((s.regime for s in sections if s.regime is not None), None)
     figs: dict[str, Any] = {}
-    regime = None
-    if kind == "position" and _frame(result, "market_state", ("effective_regime",)) is not None:
-        regime = result.extras["market_state"]["effective_regime"]
-    elif _frame(result, "timing", ("regime",)) is not None:
-        regime = _regime_of(result.extras["timing"])
     figs["equity"] = charts.equity_figure(result.equity, result.benchmark_equity, regime, strategy, bench)
-    if len(result.symbols) == 1:
-        close = price_of(result.symbols[0], result.start, result.end)
-        if close is not None:
-            sym = result.symbols[0]
-            figs["trades"] = charts.trades_figure(close, result.trades, f"{sym} {names.get(sym, '')}".strip())
+    if len(result.symbols) == 1 and result.symbols[0] in result.prices:
+        sym = result.symbols[0]
+        figs["trades"] = charts.trades_figure(result.prices[sym]["close"], result.trades,
+                                              f"{sym} {names.get(sym, '')}".strip())
     figs["drawdown"] = charts.drawdown_figure(drawdown(result.returns), drawdown(bench_r), strategy, bench)
     figs["monthly"] = charts.monthly_heatmap(result.returns)
     figs["yearly"] = charts.yearly_figure(result.returns, bench_r, strategy, bench)
     target = result.target_weights.sum(axis=1, min_count=1).ffill() if len(result.target_weights.columns) else None
     figs["exposure"] = charts.exposure_figure(result.exposure, target)
     figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench)
-    sections = {"timing": timing_section(result, figs) if kind in ("timing", "rotation") else None,
-                "position": position_section(result, figs) if kind == "position" else None,
-                "rotation": rotation_section(result, figs) if kind == "rotation" else None}
+    for section in sections:
+        for key, chart in section.charts:
+            figs[key] = getattr(charts, CHART_KINDS[chart.kind])(**chart.args)
     trades, trades_note = trade_rows(result.trades, names)
     strat_params = result.params.get("strategy") if isinstance(result.params, Mapping) else None
+    title = None
+    if result.kind:
+        from quantkit.models.registry import MODELS
+
+        title = MODELS[result.kind].title if result.kind in MODELS else result.kind
     return {
         "title": f"{strategy} — backtest report",
-        "strategy": strategy, "kind": kind, "kind_title": KIND_TITLES.get(kind or "", kind or "custom weights"),
+        "strategy": strategy, "kind": result.kind or None, "kind_title": title or "custom weights",
         "description": (strat_params or {}).get("description", ""),
         "symbols": [(s, names.get(s, "")) for s in result.symbols],
         "start": fmt_date(result.start), "end": fmt_date(result.end), "sessions": len(result.equity),
-        "benchmark": bench, "parameters": parameter_rows(result, kind), "data": data_info(result),
+        "benchmark": bench, "parameters": parameter_rows(result), "data": data_info(result),
         "cards": highlight_cards(result), "metrics": metric_rows(result.metrics, result.benchmark_metrics),
         "drawdowns": drawdown_rows(result.returns), "benchmark_drawdowns": drawdown_rows(bench_r),
-        "sections": sections, "trades": trades, "trades_note": trades_note, "n_trades": len(result.trades),
-        "rolling_window": ROLLING_WINDOW,
+        "sections": sections, "shaded": regime is not None, "trades": trades, "trades_note": trades_note,
+        "n_trades": len(result.trades), "rolling_window": ROLLING_WINDOW,
         "charts": {key: figure_html(fig, f"chart-{key.replace('_', '-')}") for key, fig in figs.items()},
         "plotly_js": plotly_js(), "version": result.version, "fingerprint": result.data_fingerprint,
         "generated": generated_at(now),

@@ -1,20 +1,25 @@
-"""The signal of one ETF as of one day: its own timing state, the market state, its quadrant.
+"""The signal use case: one ETF's timing state, the market state and its quadrant as of one day.
 
-This is what ``quantkit signal`` prints and what the weekly report tabulates. Everything is
-computed from bars dated on or before ``as_of`` only (the data is cut before any model runs).
+This is what ``quantkit signal`` prints and what the weekly report tabulates. The data is loaded
+here (once per series) and cut at ``as_of`` before any model runs, so everything is computed
+from bars dated on or before ``as_of`` only. The models themselves stay pure.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Iterable
 
 import pandas as pd
 
-from quantkit.data.api import load_prices, load_valuation, name_of, today
-from quantkit.data.calendar import session_on_or_before
+from quantkit.data.api import load_panel, load_prices, load_valuation, name_of
+from quantkit.data.calendar import session_on_or_before, today
 from quantkit.data.symbols import etf_symbol, normalize_symbol
 from quantkit.data.universe import THEME_ETFS
+from quantkit.models.position import MarketParams, market_state
+from quantkit.models.rotation import DEFAULT_MARKET, quadrants
+from quantkit.models.timing import profit_effect, timing_regime
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,33 @@ def resolve_as_of(bars: pd.DataFrame, symbol: str, as_of: str | date | None) -> 
                                 fetch_hint=f"run `quantkit fetch {symbol}` for newer data")
 
 
-def market_signal(as_of: pd.Timestamp, index: str = "000985", valuation_index: str = "000300") -> MarketSignal:
-    """The market state (regime, profit effect, valuation, suggested position) on ``as_of``."""
-    from quantkit.models.position import MarketParams, market_state
+def load_market_state(params: MarketParams = MarketParams(), *, end: object = None, sources=None) -> pd.DataFrame:
+    """:func:`~quantkit.models.market_state` on the stored data of ``params.index`` and
+    ``params.valuation_index``, both cut at ``end`` (default: all data)."""
+    close = load_prices(params.index, end=end, sources=sources)["close"]
+    valuation = load_valuation(params.valuation_index, sources=sources)
+    if end is not None:
+        valuation = valuation.loc[:pd.Timestamp(end)]
+    return market_state(close, valuation, params)
 
+
+def load_rotation_inputs(symbols: Iterable[str] | None = None, market: str = DEFAULT_MARKET, end: object = None, *,
+                         sources=None) -> dict:
+    """Stored prices of ``symbols`` (default: the theme ETFs) up to ``end`` as the keyword inputs of
+    :func:`~quantkit.models.quadrants`: ``close, amount, volume, turnover`` (frames, one column per
+    symbol) and ``market_amount`` (the ``market`` index's amount, CNY). Symbols without data are left out."""
+    out = load_panel(THEME_ETFS if symbols is None else symbols, end=end, sources=sources)
+    out["market_amount"] = load_prices(market, end=end, sources=sources)["amount"]
+    return out
+
+
+def market_signal(as_of: pd.Timestamp, index: str = DEFAULT_MARKET,
+                  valuation_index: str = MarketParams.valuation_index) -> MarketSignal:
+    """The market state (regime, profit effect, valuation, suggested position) on ``as_of``."""
     idx = normalize_symbol(index).code
-    close = load_prices(idx, end=as_of.date()).close
-    valuation = load_valuation(valuation_index)
-    valuation = valuation.loc[:as_of]
-    state = market_state(close, valuation, MarketParams(valuation_index=valuation_index)).iloc[-1]
+    frame = load_market_state(MarketParams(index=idx, valuation_index=valuation_index), end=as_of.date())
+    state = frame.iloc[-1]
+    close = frame["close"]
     return MarketSignal(
         index=idx, name=name_of(idx), date=str(close.index[-1].date()), close=float(state["close"]),
         regime=_text(state["regime"]), distance=_num(state["distance"]), profit_effect=_num(state["profit_effect"]),
@@ -94,11 +117,9 @@ def market_signal(as_of: pd.Timestamp, index: str = "000985", valuation_index: s
     )
 
 
-def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, index: str = "000985",
+def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, index: str = DEFAULT_MARKET,
                    extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The rise-versus-crowding table of ``universe`` (plus ``extra`` codes) on ``as_of``."""
-    from quantkit.models.rotation import load_rotation_inputs, quadrants
-
     codes = tuple(dict.fromkeys([*universe, *extra]))
     return quadrants(as_of=as_of, **load_rotation_inputs(codes, index, end=as_of.date()))
 
@@ -107,8 +128,6 @@ def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:
     """One ETF's timing state from its closes up to the as-of day, and its row of the quadrant
     ``table``: close, ma_short, ma_long, distance, regime, profit_effect, rise, crowding,
     quadrant (1–4 or None), quadrant_reason. Fractions are decimals; missing values are None."""
-    from quantkit.models.timing import profit_effect, timing_regime
-
     timing = timing_regime(close).iloc[-1]
     row = table.loc[code] if code in table.index else None
     return {
@@ -122,8 +141,8 @@ def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:
     }
 
 
-def signal(etf: str, index: str = "000985", as_of: str | date | None = None,
-           valuation_index: str = "000300", universe: tuple[str, ...] = THEME_ETFS) -> Signal:
+def signal(etf: str, index: str = DEFAULT_MARKET, as_of: str | date | None = None,
+           valuation_index: str = MarketParams.valuation_index, universe: tuple[str, ...] = THEME_ETFS) -> Signal:
     """Evaluate one ETF as of a date using only data up to that date."""
     sym = etf_symbol(etf)
     bars = load_prices(sym)
