@@ -32,6 +32,7 @@ from quantkit.backtest.strategy_file import Strategy, load_strategy
 from quantkit.errors import ConfigError
 from quantkit.indicators import asof_rows
 from quantkit.models.contract import MAX_SIGNAL_AGE
+from quantkit.models import timing
 from quantkit.models.timing import RegimeWeights, TimingParams
 
 GRID_KEYS = ("short", "long", "band")
@@ -126,7 +127,7 @@ def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
 
     if not isinstance(strategy, Strategy):
         strategy = load_strategy(strategy, overrides)
-    if strategy.kind != "timing":
+    if strategy.model is not timing.MODEL:
         raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
     sig: TimingParams = strategy.params["signal"]
     if sig.trend_line is not None:
