@@ -190,6 +190,7 @@ def test_pbo_equals_explicit_loop():
     frame = noise(203, 12, seed=5)  # 203 rows: blocks of unequal size
     frame[3] += 0.0008
     frame[7] = 0.0  # never invested: Sharpe 0 in every split
+    frame[11] = frame[3]  # a duplicate: tied ranks are averaged
     logits, is_best, oos_best = pbo_by_loop(frame.to_numpy(), 8)
     out = I.probability_of_backtest_overfitting(frame, n_blocks=8)
     assert out.n_splits == math.comb(8, 4) == len(logits)

@@ -163,10 +163,10 @@ class DeflatedSharpe:
 
     ``dsr`` is the probability that the best strategy's true Sharpe exceeds ``sr0``, the expected
     maximum Sharpe of ``n_effective`` worthless trials; ``sharpe`` and ``sr0`` are annualised;
-    ``sr_variance`` is the variance of the per-period Sharpe ratios across the trials.
+    ``sr_variance`` is the variance of the per-period Sharpe ratios across the trials; ``best``
+    names the selected column.
     """
 
-    best: object
     dsr: float
     sharpe: float
     sr0: float
@@ -174,6 +174,7 @@ class DeflatedSharpe:
     n_effective: float
     method: str
     sr_variance: float
+    best: object
 
 
 def deflated_sharpe_ratio(returns_matrix: pd.DataFrame | np.ndarray, best: object = None, periods: int = PERIODS,
@@ -201,9 +202,9 @@ def deflated_sharpe_ratio(returns_matrix: pd.DataFrame | np.ndarray, best: objec
     variance = float(srs.var(ddof=1))
     sr0 = expected_max_sharpe(n_eff, variance)
     sr, g3, g4, n = _moments(live[best].to_numpy())
-    return DeflatedSharpe(best=best, dsr=psr_from_moments(sr, n, g3, g4, sr0), sharpe=sr * math.sqrt(periods),
+    return DeflatedSharpe(dsr=psr_from_moments(sr, n, g3, g4, sr0), sharpe=sr * math.sqrt(periods),
                           sr0=sr0 * math.sqrt(periods), n_trials=int(live.shape[1]), n_effective=float(n_eff),
-                          method=method, sr_variance=variance)
+                          method=method, sr_variance=variance, best=best)
 
 
 # ----------------------------------------------------------------------------- CSCV / PBO
@@ -249,9 +250,10 @@ def probability_of_backtest_overfitting(returns_matrix: pd.DataFrame | np.ndarra
     The rows are cut into ``n_blocks`` = S contiguous blocks (even; sizes differ by at most one
     row). For each of the C(S, S/2) choices of S/2 blocks as the in-sample set (the rest
     out-of-sample), the column with the best in-sample ``metric`` (first on ties) is ranked out of
-    sample: ω̄ = rank / (N + 1), rank 1 … N ascending with ties averaged, λ = ln(ω̄ / (1 − ω̄)).
-    PBO is the share of splits with λ ≤ 0. ``metric`` is ``sharpe`` (annualised, ddof = 1, 0 for a
-    column without variance) or ``mean`` (annualised mean return).
+    sample: ω̄ = rank / (N + 1), rank 1 … N ascending with ties (within 1e-12) averaged, and
+    λ = ln(ω̄ / (1 − ω̄)). PBO is the share of splits with λ ≤ 0. ``metric`` is ``sharpe``
+    (annualised, ddof = 1, 0 for a column without variance) or ``mean`` (annualised mean return).
+    Block sums and sums of squares are computed once; each split's performance is a matrix product.
     """
     if metric not in ("sharpe", "mean"):
         raise ConfigError(f"unknown metric {metric!r}; use 'sharpe' or 'mean'")
@@ -281,7 +283,10 @@ def probability_of_backtest_overfitting(returns_matrix: pd.DataFrame | np.ndarra
                                       (count.sum() - is_cnt)[:, None], metric, periods)
         star = np.argmax(is_perf, axis=1)
         own = oos_perf[rows, star]
-        rank = (oos_perf < own[:, None]).sum(axis=1) + ((oos_perf == own[:, None]).sum(axis=1) + 1) / 2.0
+        # identical columns (common in sweeps) may differ in the last bits: ties within 1e-12
+        gap = oos_perf - own[:, None]
+        tie = np.abs(gap) <= 1e-12 * np.abs(own)[:, None] + 1e-15
+        rank = ((gap < 0) & ~tie).sum(axis=1) + (tie.sum(axis=1) + 1) / 2.0
         omega = rank / (n + 1.0)
         is_best[lo:lo + chunk] = is_perf[rows, star]
         oos_best[lo:lo + chunk] = own
@@ -319,7 +324,7 @@ class BootstrapInterval:
 
 def default_mean_block(n: int) -> float:
     """Default mean block length of the stationary bootstrap: n^(1/3) sessions (at least 1)."""
-    return max(1.0, n ** (1.0 / 3.0))
+    return max(1.0, float(np.cbrt(n)))
 
 
 def stationary_indices(n: int, n_samples: int, mean_block: float, seed: int | None = 0) -> np.ndarray:
