@@ -53,6 +53,14 @@ def test_psr_matches_formula(skewed):
     assert I.probabilistic_sharpe_ratio(skewed, benchmark_sr=M.sharpe(skewed)) == pytest.approx(0.5, abs=1e-12)
 
 
+def test_psr_of_a_frame_is_per_column(skewed):
+    frame = pd.DataFrame({"a": skewed, "b": -skewed})
+    out = I.probabilistic_sharpe_ratio(frame)
+    assert list(out.index) == ["a", "b"]
+    assert out["a"] == pytest.approx(I.probabilistic_sharpe_ratio(skewed))
+    assert out["b"] == pytest.approx(psr_by_hand(-skewed.to_numpy(), 0.0), rel=1e-12)
+
+
 def test_psr_risk_free_rate(skewed):
     daily = 1.03 ** (1 / PERIODS) - 1
     expected = psr_by_hand(skewed.to_numpy() - daily, 0.0)
@@ -151,6 +159,13 @@ def test_dsr_deflates_the_best_of_pure_noise():
     assert out.best == best
     assert out.dsr < 0.9  # among 1,000 trials it is not
     assert out.sharpe > 1.5 and out.sr0 > 1.5
+
+
+def test_dsr_of_noise_is_rarely_significant():
+    """The best of N worthless trials sits around the expected maximum: DSR spreads around 1/2."""
+    dsrs = [I.deflated_sharpe_ratio(noise(500, 200, seed=seed)).dsr for seed in range(100, 120)]
+    assert 0.3 < np.median(dsrs) < 0.7
+    assert max(dsrs) < 0.95
 
 
 def test_dsr_keeps_a_real_edge():

@@ -97,16 +97,19 @@ def psr_from_moments(sharpe: float, n: int, skew: float, kurtosis: float, benchm
 
 # ----------------------------------------------------------------------------- Sharpe ratio tests
 
-def probabilistic_sharpe_ratio(returns: pd.Series, benchmark_sr: float = 0.0, rf: float | pd.Series = 0.0,
-                               periods: int = PERIODS) -> float:
+def probabilistic_sharpe_ratio(returns: pd.Series | pd.DataFrame, benchmark_sr: float = 0.0,
+                               rf: float | pd.Series = 0.0, periods: int = PERIODS) -> float | pd.Series:
     """Probabilistic Sharpe ratio (Bailey & López de Prado 2012): P(true Sharpe > ``benchmark_sr``).
 
     ``benchmark_sr`` is ANNUALISED and converted per period as SR* / √periods; the test itself
     uses the per-period (non-annualised) Sharpe SR̂ of the excess returns, their skewness γ3 and
     non-excess kurtosis γ4 (see :func:`psr_from_moments`). ``rf`` is an annual decimal, converted
     per period as (1 + rf)^(1/periods) − 1, or a Series of per-period rates covering the return dates.
-    Returns a probability in [0, 1].
+    Returns a probability in [0, 1], or one per column for a DataFrame.
     """
+    if isinstance(returns, pd.DataFrame):
+        return pd.Series({col: probabilistic_sharpe_ratio(returns[col], benchmark_sr, rf, periods)
+                          for col in returns.columns}, dtype=float)
     sr, g3, g4, n = _moments(_excess(returns, rf, periods))
     return psr_from_moments(sr, n, g3, g4, benchmark_sr / math.sqrt(periods))
 
