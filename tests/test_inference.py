@@ -145,6 +145,13 @@ def test_dsr_matches_formula():
     assert out.sr0 == pytest.approx(sr0 * math.sqrt(PERIODS), rel=1e-10)
     assert (out.n_trials, out.method) == (40, "mean_correlation")
     assert out.n_effective == pytest.approx(n_eff, rel=1e-10)
+    # a never-invested column is not a trial, with or without a risk-free rate
+    flat = frame.assign(idle=0.0)
+    assert I.deflated_sharpe_ratio(flat).dsr == pytest.approx(out.dsr, rel=1e-12)
+    assert I.deflated_sharpe_ratio(flat, rf=0.02).n_trials == 40
+    daily = 1.02 ** (1 / PERIODS) - 1
+    with_rf = I.deflated_sharpe_ratio(frame, rf=0.02)
+    assert with_rf.sharpe == pytest.approx((frame[best] - daily).mean() / frame[best].std() * math.sqrt(PERIODS))
     named = I.deflated_sharpe_ratio(frame, best=0)
     assert named.dsr == pytest.approx(psr_by_hand(frame[0].to_numpy(), sr0), rel=1e-10)
     with pytest.raises(ConfigError, match="column"):
@@ -206,6 +213,7 @@ def test_pbo_equals_explicit_loop():
     frame[3] += 0.0008
     frame[7] = 0.0  # never invested: Sharpe 0 in every split
     frame[11] = frame[3]  # a duplicate: tied ranks are averaged
+    frame.iloc[100:, 9] = 0.0  # flat in the second half: Sharpe 0 where only those blocks are out of sample
     logits, is_best, oos_best = pbo_by_loop(frame.to_numpy(), 8)
     out = I.probability_of_backtest_overfitting(frame, n_blocks=8)
     assert out.n_splits == math.comb(8, 4) == len(logits)

@@ -38,7 +38,7 @@ EULER_GAMMA = 0.5772156649015329
 # ----------------------------------------------------------------------------- helpers
 
 def _matrix(returns_matrix: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-    """Returns matrix as a float DataFrame, NaN as 0; at least 2 rows and 2 columns."""
+    """Returns matrix as a float DataFrame, NaN as 0; at least 3 rows and 2 columns."""
     frame = returns_matrix if isinstance(returns_matrix, pd.DataFrame) else pd.DataFrame(returns_matrix)
     if frame.ndim != 2 or frame.shape[1] < 2 or frame.shape[0] < 3:
         raise ConfigError(f"returns matrix has shape {frame.shape}; pass at least 3 sessions (rows) "
@@ -59,8 +59,7 @@ def _rf_per_period(rf: float | pd.Series, index: pd.Index, periods: int) -> floa
 
 def _excess(returns: pd.Series, rf: float | pd.Series, periods: int) -> np.ndarray:
     r = returns.dropna()
-    out = r.to_numpy(dtype=float) - _rf_per_period(rf, r.index, periods)
-    return np.asarray(out, dtype=float)
+    return r.to_numpy(dtype=float) - _rf_per_period(rf, r.index, periods)
 
 
 def _moments(x: np.ndarray) -> tuple[float, float, float, int]:
@@ -190,13 +189,13 @@ def deflated_sharpe_ratio(returns_matrix: pd.DataFrame | np.ndarray, best: objec
     the per-period Sharpe ratios of all columns. Columns without variance are not counted as trials.
     """
     frame = _matrix(returns_matrix)
-    excess = frame.sub(np.broadcast_to(_rf_per_period(rf, frame.index, periods), (frame.shape[0],)), axis=0)
-    std = excess.std(ddof=1)
-    live = excess.loc[:, std > 0]
+    live = frame.loc[:, frame.std(ddof=1) > 0]
     if live.shape[1] < 2:
         raise ConfigError("fewer than 2 columns of the returns matrix vary; a deflated Sharpe ratio needs "
                           "several trials")
-    srs = live.mean() / live.std(ddof=1)
+    rf_pp = np.broadcast_to(_rf_per_period(rf, live.index, periods), (live.shape[0],))
+    excess = live.sub(rf_pp, axis=0)
+    srs = excess.mean() / excess.std(ddof=1)
     if best is None:
         best = srs.idxmax()
     elif best not in live.columns:
@@ -204,7 +203,7 @@ def deflated_sharpe_ratio(returns_matrix: pd.DataFrame | np.ndarray, best: objec
     n_eff, method = effective_trials(live, method)
     variance = float(srs.var(ddof=1))
     sr0 = expected_max_sharpe(n_eff, variance)
-    sr, g3, g4, n = _moments(live[best].to_numpy())
+    sr, g3, g4, n = _moments(excess[best].to_numpy())
     return DeflatedSharpe(dsr=psr_from_moments(sr, n, g3, g4, sr0), sharpe=sr * math.sqrt(periods),
                           sr0=sr0 * math.sqrt(periods), n_trials=int(live.shape[1]), n_effective=float(n_eff),
                           method=method, sr_variance=variance, best=best)
@@ -280,10 +279,8 @@ def probability_of_backtest_overfitting(returns_matrix: pd.DataFrame | np.ndarra
     for lo in range(0, len(combos), chunk):
         sel = chosen[lo:lo + chunk]
         rows = np.arange(sel.shape[0])
-        is_tot, is_sq, is_cnt = sel @ total, sel @ square, sel @ count
-        is_perf = _block_performance(is_tot, is_sq, is_cnt[:, None], metric, periods)
-        oos_perf = _block_performance(total.sum(0) - is_tot, square.sum(0) - is_sq,
-                                      (count.sum() - is_cnt)[:, None], metric, periods)
+        is_perf, oos_perf = (_block_performance(w @ total, w @ square, (w @ count)[:, None], metric, periods)
+                             for w in (sel, 1.0 - sel))
         star = np.argmax(is_perf, axis=1)
         own = oos_perf[rows, star]
         # identical columns (common in sweeps) may differ in the last bits: ties within 1e-12
