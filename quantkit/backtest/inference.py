@@ -140,9 +140,13 @@ def effective_trials(returns_matrix: pd.DataFrame | np.ndarray,
     columns' returns clipped to [0, 1] (N independent columns give N, identical ones give 1).
     ``participation_ratio``: N_eff = (Σλ)² / Σλ² over the eigenvalues λ of the correlation
     matrix, i.e. N² / Σᵢⱼ ρᵢⱼ² (an equicorrelated block of correlation ρ counts about 1/ρ²); it is
-    much smaller than the first for highly correlated parameter sweeps.
-    Columns without variance are left out (they are not trials).
+    much smaller than the first for highly correlated parameter sweeps, and sampling noise in the
+    correlations lowers it further when N is not small against the T sessions (N independent
+    columns give about N / (1 + N/T)). Columns without variance are left out (they are not trials).
     """
+    if method not in ("mean_correlation", "participation_ratio"):
+        raise ConfigError(f"unknown effective-trials method {method!r}; use 'mean_correlation' or "
+                          "'participation_ratio'")
     frame = _matrix(returns_matrix)
     a = frame.to_numpy()
     a = a[:, a.std(axis=0) > 0]
@@ -150,13 +154,10 @@ def effective_trials(returns_matrix: pd.DataFrame | np.ndarray,
     if n < 2:
         return float(n), method
     corr = np.corrcoef(a, rowvar=False)
-    if method == "mean_correlation":
-        rho = float(np.clip((corr.sum() - n) / (n * (n - 1)), 0.0, 1.0))
-        return rho + (1.0 - rho) * n, method
     if method == "participation_ratio":
         return float(n * n / np.sum(corr**2)), method
-    raise ConfigError(f"unknown effective-trials method {method!r}; use 'mean_correlation' or "
-                      "'participation_ratio'")
+    rho = float(np.clip((corr.sum() - n) / (n * (n - 1)), 0.0, 1.0))
+    return rho + (1.0 - rho) * n, method
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,8 @@ class BootstrapInterval:
 
     ``estimate`` is the statistic on the original series, ``lower``/``upper`` the (1 − c)/2 and
     (1 + c)/2 quantiles of its bootstrap distribution for ``confidence`` c, ``std_error`` the
-    standard deviation of that distribution (ddof = 1).
+    standard deviation of that distribution (ddof = 1). Resamples where the statistic is not
+    finite (e.g. a Sharpe ratio without variance) are left out of all three.
     """
 
     statistic: str
