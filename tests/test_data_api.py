@@ -40,9 +40,9 @@ def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, capsy
     src = _sources(tmp_path, FakeProvider(fail=True))
     for _ in range(2):
         bars = api.load_prices("562800", refresh=True, sources=src)
-    assert bars.index[-1] == pd.Timestamp("2026-05-07")
+    assert bars.index[-1] == pd.Timestamp("2026-09-24")
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["network unavailable: using data_cache snapshot through 2026-05-07 (198 days old)"]
+    assert err == ["network unavailable: using data_cache snapshot through 2026-09-24 (58 days old)"]
 
 
 def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from quantkit.data.adjust import adjust_bars
 from quantkit.data.calendar import parse_date
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
@@ -132,6 +133,7 @@ def load_prices(
     start: str | date | None = None,
     end: str | date | None = None,
     refresh: bool = False,
+    adjust: str = "qfq",
     *,
     sources: DataSources | None = None,
 ) -> pd.DataFrame:
@@ -140,6 +142,11 @@ def load_prices(
     ``start``/``end`` are inclusive dates. Without ``refresh`` nothing is fetched: the fetched
     store or else the committed snapshot answers. With ``refresh`` the providers are asked for
     the missing bars first; if all fail, cached data is returned and one line says so.
+
+    ``adjust``: ``qfq`` (default; multiplicative, the last stored bar unchanged), ``hfq`` (the
+    first bar unchanged) or ``none`` (raw prices), computed from the stored raw prices and
+    adjustment factor (:mod:`quantkit.data.adjust`). A series stored without factors (East
+    Money's subtractive qfq, see ``quantkit data list``) answers ``qfq`` only.
     """
     sym = normalize_symbol(symbol)
     start_ts, end_ts = parse_date(start, "start"), parse_date(end, "end")
@@ -159,6 +166,7 @@ def load_prices(
         raise DataUnavailableError(
             f"no data for {sym.code}: not in the data_cache snapshot or store; run `quantkit fetch {sym.code}` "
             "when online, or `quantkit data import FILE --symbol " + sym.code + "`")
+    frame = adjust_bars(frame, adjust, sym.code)
     out = frame.loc[start_ts:end_ts] if (start_ts is not None or end_ts is not None) else frame
     if out.empty:
         raise DataUnavailableError(
@@ -257,8 +265,16 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
     return outcomes
 
 
+def _with_adjustment(row: Mapping) -> str:
+    adjustment = row.get("adjustment")
+    return f"{row['source']} ({adjustment})" if row["kind"] == "etf" and adjustment else row["source"]
+
+
 def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
-    """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days)."""
+    """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days).
+
+    ``source`` names an ETF's price adjustment too, e.g. ``snapshot (qfq-multiplicative)``: raw
+    prices with factors, or ``qfq-subtractive-em`` (East Money's qfq, no factors known)."""
     src = sources or default_sources()
     rows = {}
     for key, meta in src.snapshot.manifest.items():
@@ -270,7 +286,7 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
                                         "source": meta.get("source", "store")}
     table = pd.DataFrame([
         {"symbol": r["symbol"], "name": r.get("name", ""), "kind": r["kind"], "first_date": r["first_date"],
-         "last_date": r["last_date"], "rows": r["rows"], "source": r["source"],
+         "last_date": r["last_date"], "rows": r["rows"], "source": _with_adjustment(r),
          "age_days": (today() - date.fromisoformat(r["last_date"])).days}
         for r in rows.values()
     ])
@@ -294,7 +310,7 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
                         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     src = sources or default_sources()
     snap = src.snapshot.entry(sym.code)
-    if snap is not None and snap.meta.get("adjustment") != adjustment:
+    if snap is not None and str(snap.meta.get("adjustment")).split("-")[0] != adjustment:
         say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
                  f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
     src.store.write(sym.code, frame, name=name_of(sym, src))
