@@ -383,14 +383,42 @@ def _tails(src: Path, code: str) -> list[tuple[str, str, pd.DataFrame]]:
     return found
 
 
+def read_davidwang_etfs(src: Path) -> dict[str, pd.DataFrame]:
+    """Section 15 ETF tail (raw, no header: date, code, open, high, low, close, volume shares, amount)."""
+    raw = pd.read_csv(src / "market_tails_davidwang" / "etf_daily.tail.noheader.csv", header=None, dtype={1: str},
+                      names=["date", "code", "open", "high", "low", "close", "volume", "amount"])
+    return {code: _frame(g[["open", "high", "low", "close", "volume", "amount"]].astype(float), g["date"])
+            for code, g in raw.groupby("code")}
+
+
+def extend_with_tails(src: Path, code: str, frame: pd.DataFrame, splits: list[Event]
+                      ) -> tuple[pd.DataFrame, list[dict]]:
+    """Append the verified rows of the transcribed tails of ``code`` (see :func:`verify_tail`).
+
+    Section 15's ETF tail starts after the byte-copied data ends, so it is never used; where it
+    overlaps an appended tail their agreement is recorded."""
+    sources = []
+    for folder, path, tail in _tails(src, code):
+        new, report = verify_tail(tail, frame, splits)
+        if new is not None:
+            frame = pd.concat([frame, new])
+            other = read_davidwang_etfs(src).get(code)
+            if other is not None:
+                _, check = verify_tail(other, frame, min_overlap=3)
+                report["compared_with"] = {**_source("market_tails_davidwang", "etf_daily.tail.noheader.csv"),
+                                           **{k: v for k, v in check.items() if k not in ("used", "rows_used")}}
+        sources.append({**_source(folder, path), **report})
+    return frame, sources
+
+
 def build_etf(src: Path, code: str) -> tuple[pd.DataFrame, list[dict], str, dict]:
     """One ETF: (frame, sources, adjustment, extra manifest fields).
 
     With raw bars and events (section 9): raw prices + multiplicative factor, East Money history
-    used before the raw file starts (raw restored, see :func:`reconstruct_prefix`) and for
-    turnover; each East Money source's returns compared with the new series on their overlap.
-    Without: the spliced East Money qfq series (subtractive). Either way verified transcribed
-    tails extend the series.
+    used before the raw file starts (raw restored, see :func:`reconstruct_prefix`) and for amount
+    and turnover where the raw file has none; each East Money source's returns compared with the
+    new series on their overlap. Without: the spliced East Money qfq series (subtractive).
+    Either way verified transcribed tails extend the series.
     """
     parts = read_etf_sources(src, code)
     em, notes = splice(parts)
@@ -400,53 +428,52 @@ def build_etf(src: Path, code: str) -> tuple[pd.DataFrame, list[dict], str, dict
         frame, cut_note = drop_distorted_start(em)
         sources = [{**_source(n["folder"], _em_path(n["folder"], code)), **{k: v for k, v in n.items() if k != "folder"}}
                    for n in notes]
-        for folder, path, tail in _tails(src, code):
-            new, report = verify_tail(tail, frame)
-            sources.append({**_source(folder, path), **report})
-            if new is not None:
-                frame = pd.concat([frame, new])
+        frame, tails = extend_with_tails(src, code, frame, [])
         if cut_note:
             extra["notes"] = cut_note
-        return frame, sources, "qfq-subtractive-em", extra
+        return frame, sources + tails, "qfq-subtractive-em", extra
 
-    raw_rows = len(raw)
-    events = read_events(src, code, raw.index.union(em.index))
-    sources = [{**_source(RAW, f"platform/data/{code}.csv"), "rows_used": raw_rows}]
+    sources = [{**_source(RAW, f"platform/data/{code}.csv"), "rows_used": len(raw)}]
+    listed = read_events(src, code, raw.index.union(em.index))
     folder0, oldest = min(parts, key=lambda item: item[1].index[0])
+    prefix_rows = 0
     if oldest.index[0] < raw.index[0]:
-        raw, prefix = reconstruct_prefix(raw, oldest, events)
+        first = raw.index[0]
+        raw, prefix = reconstruct_prefix(raw, oldest, listed)
+        prefix_rows = int((raw.index < first).sum())
         extra["raw_reconstructed"] = {"source": folder0, **prefix}
-    for folder, path, tail in _tails(src, code):
-        new, report = verify_tail(tail, raw, [e for e in events if e.kind == "split"])
-        sources.append({**_source(folder, path), **report})
-        if new is not None:
-            raw = pd.concat([raw, new])
-    events, checks = check_events(src, code, raw["close"], events, parts)
-    factor = event_factor(raw["close"], events)
+    raw, tails = extend_with_tails(src, code, raw, [e for e in listed if e.kind == "split"])
+    sources += tails
+    events, checks = check_events(src, code, raw["close"], listed, parts)
     frame = raw.copy()
-    for col in ("amount", "turnover"):
-        values = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
-        for _, df in parts:
-            if col in df:
-                values = values.fillna(df[col].reindex(frame.index))
-        frame[col] = values
-    frame["factor"] = factor
-    adjusted = frame["close"] * factor
+    frame["factor"] = event_factor(frame["close"], events)
+    adjusted = frame["close"] * frame["factor"]
     for folder, df in parts:
-        common = df.index[df["close"] > 0].intersection(frame.index)
+        filled = []
+        for col in ("amount", "turnover"):
+            have = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
+            if col in df and (have.isna() & df[col].reindex(frame.index).notna()).any():
+                frame[col] = have.fillna(df[col].reindex(frame.index))
+                filled.append(col)
+        common = df.index[df["close"] > 0].intersection(frame.index)  # East Money's qfq can reach zero
         diff = (adjusted[common].pct_change() - df.loc[common, "close"].pct_change()).abs()
-        sources.append({**_source(folder, _em_path(folder, code)), "rows_used": 0, "overlap_rows": len(common),
+        sources.append({**_source(folder, _em_path(folder, code)),
+                        "rows_used": prefix_rows if folder == folder0 else 0,
+                        **({"columns_used": filled} if filled else {}), "overlap_rows": len(common),
                         "max_abs_return_diff_on_overlap": round(float(diff.max()), 8) if len(common) > 1 else None,
                         **({"max_diff_date": diff.idxmax().date().isoformat()} if len(common) > 1 else {})})
-    listed = set(read_events(src, code, frame.index)) & set(events)
+    used = set(listed) & set(events)
     for kind, path in (("cash", "platform_dividends.csv"), ("split", "platform_splits.csv")):
-        sources.append({**_source(RAW, f"platform/data/{path}"), "rows_used": sum(e.kind == kind for e in listed)})
+        sources.append({**_source(RAW, f"platform/data/{path}"), "rows_used": sum(e.kind == kind for e in used)})
     if (src / RAW / f"{code}_hfq_factor.csv").exists():
         sources.append({**_source(RAW, f"platform/data/{code}_hfq_factor.csv"), "rows_used": 0, **checks.pop("factor_file")})
+    factor = frame["factor"]
     extra["events"] = [{"date": e.date.date().isoformat(), "kind": e.kind, "value": e.value,
                         "multiplier": round(float(factor[e.date] / factor[factor.index < e.date].iloc[-1]), 10)}
                        for e in events if e.date in factor.index and (factor.index < e.date).any()]
     extra.update(checks)
+    extra["notes"] = ("prices are raw, factor the cumulative multiplicative adjustment (distributions reinvested); "
+                      "max_abs_return_diff_on_overlap compares each East Money qfq source with raw × factor")
     return frame, sources, "qfq-multiplicative", extra
 
 

@@ -155,3 +155,33 @@ def test_rebuild_is_deterministic(tmp_path, shared_data):
                     "--out", str(tmp_path)], check=True, capture_output=True)
     rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["entries"]
     assert {k: v["sha256"] for k, v in rebuilt.items()} == {k: v["sha256"] for k, v in MANIFEST.items()}
+
+
+def _builder():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "data_cache" / "build_snapshot.py"
+    spec = importlib.util.spec_from_file_location("build_snapshot", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_transcribed_tail_is_checked_row_by_row():
+    verify_tail = _builder().verify_tail
+    days = pd.bdate_range("2026-04-01", periods=40)
+    ref = pd.DataFrame({"open": 4.0, "high": 4.1, "low": 3.9, "close": 4.05, "volume": 1e8, "amount": 4e8},
+                       index=days[:30])
+    tail = pd.DataFrame({"open": 4.88, "high": 4.98, "low": 4.78, "close": 4.93, "volume": 1e8, "amount": 4e8},
+                        index=days[5:])  # raw + 0.88, like section 14's 510300
+    tail.loc[days[7], "close"] = 4.94  # one transcription error on an overlapping day
+    new, report = verify_tail(tail, ref)
+    assert report["basis"] == "raw + 0.8800" and report["mismatching_rows"] == 1
+    assert report["mismatching_dates"] == str(days[7].date()) and report["used"]
+    assert list(new.index) == list(days[30:]) and (new["close"] == 4.05).all()
+    tail.loc[days[8:12], "open"] = 4.5  # five of 25 common rows wrong: the file is not used
+    new, report = verify_tail(tail, ref)
+    assert new is None and report["mismatching_rows"] == 5 and not report["used"]
+    for key in ("562800", "510300", "000300"):
+        checked = [s for s in MANIFEST[key]["sources"] if s.get("transcribed")]
+        assert checked and all(s["mismatching_rows"] == 0 and s["used"] for s in checked), key
