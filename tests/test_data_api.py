@@ -56,6 +56,15 @@ def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):
     pd.testing.assert_series_equal(src.store.read("562800").close, full.close, check_freq=False)
 
 
+def test_refresh_of_raw_prices_with_factors_merges_qfq_levels(tmp_path):
+    full = qk.load_prices("510300")  # snapshot: raw prices + factor, served here as qfq
+    src = _sources(tmp_path, FakeProvider(full))
+    assert api.fetch(["510300"], sources=src)[0].status == "updated"
+    stored = src.store.read("510300")
+    pd.testing.assert_series_equal(stored.close, full.close, check_freq=False)
+    assert stored.loc["2012-05-28", "close"] < 2.1  # not the raw 2.604
+
+
 def test_adjustment_change_triggers_full_refetch(tmp_path):
     full = qk.load_prices("562800")
     cached = full.iloc[:-10].copy()

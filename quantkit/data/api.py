@@ -122,7 +122,12 @@ def _staleness_note(frame: pd.DataFrame, what: str = "") -> str:
 
 
 def _refresh(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
-    """Fetch the missing bars, store them, and return the stored series (ProviderError if all fail)."""
+    """Fetch the missing bars, store them, and return the stored series (ProviderError if all fail).
+
+    Providers answer qfq bars, so a cached series of raw prices and factors is compared and
+    merged in its qfq form."""
+    if cached is not None:
+        cached = adjust_bars(cached, "qfq", sym.code)
     fresh = _fetch_one(sym, sources, cached)
     sources.store.write(sym.code, fresh, name=name_of(sym, sources))
     return sources.store.read(sym.code)
