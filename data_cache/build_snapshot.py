@@ -324,11 +324,11 @@ def verify_tail(tail: pd.DataFrame, ref: pd.DataFrame, splits: list[Event] = (),
     """Check a transcribed series against byte-copied ``ref`` on their common days.
 
     The tail's price basis is read from the last 20 common closes: a constant offset or a constant
-    ratio to ``ref`` (transcribed files are differently adjusted; a ratio basis is divided by each
-    earlier split's ratio before the split); it is undone on every row. Common
-    rows whose open/high/low/close differ by more than half a tick, or volume/amount by more than
-    0.1 %, are reported; the rows after ``ref`` are returned only if at most 10 % of the common
-    rows fail (the failing ones are never used: ``ref`` covers them).
+    ratio to ``ref`` (transcribed files are differently adjusted; before each of ``splits`` a ratio
+    basis is divided by the split's ratio); it is undone on every row. Common rows whose
+    open/high/low/close differ by more than half a tick, or volume/amount by more than 0.1 %, are
+    reported; the rows after ``ref`` are returned only if at most 10 % of the common rows fail
+    (the failing ones are never used: ``ref`` covers them).
     """
     common = tail.index.intersection(ref.index)
     report: dict = {"overlap_rows": len(common)}
@@ -347,7 +347,8 @@ def verify_tail(tail: pd.DataFrame, ref: pd.DataFrame, splits: list[Event] = (),
             if ev.date <= last[0]:
                 per_row[per_row.index < ev.date] /= ev.value
         out[prices] = out[prices].div(per_row, axis=0).round(4)
-        report["basis"] = f"raw × {float(ratio.mean()):.4f}" + (" (÷ split ratio before each split)" if splits else "")
+        report["basis"] = f"raw × {float(ratio.mean()):.4f}" + (" (÷ split ratio before each split)"
+                                                               if any(e.date <= last[0] for e in splits) else "")
     else:
         return None, {**report, "used": False, "reason": "no constant offset or ratio to the reference"}
     bad = (out.loc[common, prices] - ref.loc[common, prices]).abs().gt(6e-4).any(axis=1)
@@ -364,7 +365,6 @@ def verify_tail(tail: pd.DataFrame, ref: pd.DataFrame, splits: list[Event] = (),
     new = out.loc[out.index > ref.index[-1]]
     report.update(used=True, rows_used=len(new))
     return new, report
-
 
 
 def _em_path(folder: str, code: str) -> str:

@@ -8,8 +8,9 @@ factor ``f`` (1.0 at the first bar), and ``raw × f`` is a total-return price se
 - ``hfq`` (后复权) = ``raw × f / f[first]`` — the first bar is unchanged;
 - ``qfq`` (前复权) = ``raw × f / f[last]`` — the last bar is unchanged.
 
-East Money's own qfq series subtract cumulative cash from earlier prices instead; their returns
-overstate the fund's the further back one goes (see the snapshot's ``adjustment`` field).
+Volume and amount stay as traded. East Money's own qfq series subtract cumulative cash from
+earlier prices instead; their returns overstate the fund's the further back one goes (see the
+snapshot's ``adjustment`` field).
 """
 
 from __future__ import annotations
