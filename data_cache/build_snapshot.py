@@ -204,9 +204,11 @@ def check_events(src: Path, code: str, close: pd.Series, events: list[Event],
                  em_parts: list[tuple[str, pd.DataFrame]]) -> tuple[list[Event], dict]:
     """Keep the listed events the price data confirms and add those only the factor file shows.
 
-    A cash event is confirmed when an East Money qfq series covering its ex-date returns
-    ``p1 / (p0 − cash)`` where the raw price returns ``p1 / p0`` (to a tick), or when
-    ``<code>_hfq_factor.csv`` steps by it; it is rejected when every covering source disagrees.
+    A cash event is confirmed when an East Money qfq series covering its ex-date shows it (raw −
+    qfq drops by the cash, or, where a later split rescales the qfq, the qfq return is
+    ``p1 / (p0 − cash)`` where the raw one is ``p1 / p0``), or when ``<code>_hfq_factor.csv``
+    steps by it; it is rejected when every covering source disagrees. Days on which raw − qfq
+    moves without an event are listed.
     A split must move the raw price by its ratio. The factor file comes in two kinds: piecewise
     constant (a multiplicative factor) or varying daily (East Money's additive hfq divided by the
     raw close, so ``factor × close − close`` is the cumulative cash; only usable before any split).
@@ -244,8 +246,11 @@ def check_events(src: Path, code: str, close: pd.Series, events: list[Event],
         votes = []
         for _, df in em_parts:
             if prev[-1] in df.index and ev.date in df.index:
-                gap = float(df.at[ev.date, "close"] / df.at[prev[-1], "close"]) - p1 / p0
-                votes.append(abs(gap - expected) < 0.35 * expected + 1.5e-3 / float(df.at[prev[-1], "close"]))
+                q0, q1 = float(df.at[prev[-1], "close"]), float(df.at[ev.date, "close"])
+                if _level_comparable(df, prev[-1], events):  # raw − qfq drops by the cash
+                    votes.append(abs((p0 - q0) - (p1 - q1) - ev.value) < 1.5e-3)
+                else:  # a later split rescales East Money's qfq: compare returns
+                    votes.append(abs(q1 / q0 - p1 / p0 - expected) < 0.35 * expected + 1.5e-3 / q0)
         step = file_step(prev[-1], ev.date)
         if step is not None:
             votes.append(abs(step - ev.value) < 1.5e-3 if additive else abs(step / multiplier(ev, p0) - 1) < 2e-3)
@@ -273,7 +278,20 @@ def check_events(src: Path, code: str, close: pd.Series, events: list[Event],
             report["events_from_factor_file"] = [f"{e.date.date()} cash {e.value:g}" for e in derived]
         if unexplained:
             report["factor_file_steps_ignored"] = unexplained
+    unexplained = set()
+    for _, df in em_parts:
+        common = df.index.intersection(close.index)
+        if len(common) > 1 and _level_comparable(df, common[0], events):
+            gap = (close[common] - df.loc[common, "close"]).diff().abs() > 1.5e-3
+            unexplained |= set(common[gap.to_numpy()]) - {e.date for e in kept}
+    if unexplained:
+        report["qfq_steps_without_event"] = sorted(d.date().isoformat() for d in unexplained)
     return kept, report
+
+
+def _level_comparable(qfq: pd.DataFrame, since: pd.Timestamp, events: list[Event]) -> bool:
+    """Whether raw − East Money qfq is the cash paid later (no split after ``since`` rescales it)."""
+    return not any(e.kind == "split" and since < e.date <= qfq.index[-1] for e in events)
 
 
 def reconstruct_prefix(raw: pd.DataFrame, em: pd.DataFrame, events: list[Event]) -> tuple[pd.DataFrame, dict]:
