@@ -11,9 +11,10 @@ Units of the raw akshare answers (read from akshare 1.19.5's source) and what we
   (cumulative cash per unit; akshare keeps these two of Sina's ``hfq.js`` fields).
 - ``fund_cf_em(year)``: 序号, 基金代码, 基金简称, 拆分折算日 (``datetime.date``), 拆分类型, 拆分折算
   (new units per old unit) for every fund split that year; asked only for the years in which an
-  ETF's raw open gaps more than an ETF can move in a day. The split takes effect on the next bar.
-
-ETF prices are adjusted multiplicatively from these events (:mod:`quantkit.data.adjust`).
+  ETF's raw open gaps more than 11 % from the previous close (beyond a 10 %-limit ETF's daily
+  move; a gap with no split listed is noted and left as it is). The split takes effect on the
+  next bar.
+  ETF prices are adjusted multiplicatively from these events (:mod:`quantkit.data.adjust`).
 - ``stock_zh_index_hist_csindex``: 日期, 开盘/最高/最低/收盘 (points), 成交量 (万手 → ×1e6 shares),
   成交金额 (亿元 → ×1e8 CNY), 滚动市盈率. ``stock_zh_index_daily`` (Sina): date, open/high/low/close,
   volume (shares).
@@ -201,7 +202,6 @@ class AkshareProvider:
             extra["events"] = "; ".join(f"{e.date.date()} {e.kind} {e.value:g}" for e in steps)
         elif not events:
             extra.setdefault("note", "no distributions or splits listed: adjusted prices equal the raw ones")
-        frame.attrs = {"adjustment": "none"}
         return self._finish(adjust_bars(frame, adjust, sym.code), sym, adjust, source, start, end, **extra)
 
     def _splits_of_year(self, year: int) -> pd.DataFrame:
