@@ -44,8 +44,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from quantkit.data.adjust import Event, adjust_bars, event_factor, multiplier  # noqa: E402
-from quantkit.data.schema import COLUMNS, ValidationRules, validate_bars, validate_valuation  # noqa: E402
+from quantkit.data.adjust import Event, event_factor, multiplier, validate_factor_bars  # noqa: E402
+from quantkit.data.schema import COLUMNS, validate_bars, validate_valuation  # noqa: E402
 
 COMMITS = {
     "etf_daily_tencent_qfq_quantbacktest": ("931191456/quant-backtest", "06752d0942ec65bc40acfa06ccdb550f0e03bf57"),
@@ -593,11 +593,8 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
 
     def put(code: str, name: str, kind: str, frame: pd.DataFrame, sources: list[dict], adjustment: str,
             notes: str = "", **extra: object) -> None:
-        bars = validate_bars(frame[[c for c in COLUMNS if c in frame]], code, origin="snapshot build",
-                             rules=ValidationRules(max_daily_move=4.0) if "factor" in frame else ValidationRules())
-        if "factor" in frame:  # raw prices (splits move them) + factor: the adjusted series must be sound
-            bars["factor"] = frame["factor"].to_numpy(dtype=float)
-            validate_bars(adjust_bars(bars, "qfq", code), code, origin="snapshot build, qfq")
+        bars = (validate_factor_bars(frame, code, origin="snapshot build") if "factor" in frame
+                else validate_bars(frame[[c for c in COLUMNS if c in frame]], code, origin="snapshot build"))
         sha = _write_parquet(bars, out / "prices" / f"{code}.parquet")
         entries[code] = {
             "symbol": code, "name": name, "kind": kind, "file": f"prices/{code}.parquet",

@@ -230,6 +230,9 @@ def test_east_money_raw_bars_adjusted_multiplicatively(provider, monkeypatch):
     # East Money's subtractive qfq would give 3.957 - 0.088 = 3.869 on 2025-06-03
     assert qfq.loc[D("2025-06-03"), "close"] != pytest.approx(3.869, abs=1e-4)
     assert qfq.attrs["events"] == "2025-06-18 cash 0.088" and qfq.attrs["adjustment"] == "qfq"
+    raw = provider.daily("510300", adjust="factor")  # for the store: raw prices plus the factor
+    assert raw.loc[D("2025-06-17"), "close"] == 3.989 and raw.attrs["adjustment"] == "qfq-multiplicative"
+    assert raw["factor"].iloc[0] == 1.0 and raw.loc[D("2025-06-18"), "factor"] == pytest.approx(3.989 / 3.901)
     hfq = provider.daily("510300", adjust="hfq")
     assert hfq.loc[D("2025-06-03"), "close"] == 3.957
     assert hfq.loc[D("2025-07-04"), "close"] == pytest.approx(4.032 * 3.989 / (3.989 - 0.088), abs=1e-12)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from quantkit.data.schema import COLUMNS, PRICE_COLUMNS
-from quantkit.errors import ConfigError, DataUnavailableError
+from quantkit.data.schema import COLUMNS, PRICE_COLUMNS, ValidationRules, validate_bars
+from quantkit.errors import ConfigError, DataUnavailableError, DataValidationError
 
 ADJUSTMENTS = ("qfq", "hfq", "none")
 
@@ -67,10 +67,9 @@ def adjust_bars(frame: pd.DataFrame, adjust: str, symbol: str = "?") -> pd.DataF
     """
     if adjust not in ADJUSTMENTS:
         raise ConfigError(f"adjust must be one of {', '.join(ADJUSTMENTS)}; got {adjust!r}")
-    has_factor = "factor" in frame and frame["factor"].notna().any()
     out = frame[[c for c in COLUMNS if c in frame]].copy()
     out.attrs = dict(frame.attrs)
-    if not has_factor:
+    if not has_factor(frame):
         stored = str(frame.attrs.get("adjustment", "qfq")).split("-")[0]
         if adjust == stored or adjust == "qfq":
             return out
@@ -85,3 +84,20 @@ def adjust_bars(frame: pd.DataFrame, adjust: str, symbol: str = "?") -> pd.DataF
             out[col] = out[col] * scale
     out.attrs["adjustment"] = adjust
     return out
+
+
+def has_factor(frame: pd.DataFrame | None) -> bool:
+    """Whether ``frame`` holds raw prices plus a ``factor`` column."""
+    return frame is not None and "factor" in frame and bool(frame["factor"].notna().any())
+
+
+def validate_factor_bars(frame: pd.DataFrame, symbol: str = "?", *, origin: str | None = None) -> pd.DataFrame:
+    """:func:`~quantkit.data.schema.validate_bars` for raw prices plus ``factor``: the raw bars (a
+    split may move them far in a day) and their qfq view (it may not); canonical columns + factor."""
+    bars = validate_bars(frame[[c for c in COLUMNS if c in frame]], symbol, origin=origin,
+                         rules=ValidationRules(max_daily_move=4.0))
+    bars["factor"] = pd.to_numeric(frame["factor"], errors="coerce").astype("float64").to_numpy()
+    if bars["factor"].isna().any() or (bars["factor"] <= 0).any():
+        raise DataValidationError(f"{symbol} ({origin}): factor must be positive on every row")
+    validate_bars(adjust_bars(bars, "qfq", symbol), symbol, origin=f"{origin}, qfq" if origin else "qfq")
+    return bars

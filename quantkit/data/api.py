@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from quantkit.data.adjust import adjust_bars
+from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
@@ -84,28 +84,49 @@ def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
     return (entry.meta.get("name") if entry else "") or ""
 
 
+def _merge(cached: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
+    """``cached`` followed by ``new`` if they agree on their common bars, else None (fetch all again).
+
+    Raw prices with factors never move: the new factors are scaled to continue the cached ones
+    (they must keep one ratio over the common bars). Adjusted bars are compared as qfq: their
+    closes move when a distribution happened since the last fetch, and qfq levels are never mixed.
+    """
+    overlap = cached.index.intersection(new.index)
+    if not len(overlap) or (has_factor(new) and not has_factor(cached)):
+        return None
+    if not has_factor(new):
+        cached = adjust_bars(cached, "qfq")
+    a, b = cached.loc[overlap, "close"], new.loc[overlap, "close"]
+    if not bool(((a - b).abs() <= 1e-9 + 1e-6 * a.abs()).all()):
+        return None
+    if has_factor(new):
+        ratio = cached.loc[overlap, "factor"] / new.loc[overlap, "factor"]
+        if float(ratio.max() / ratio.min() - 1) > 1e-9:
+            return None
+        new = new.assign(factor=new["factor"] * float(ratio.iloc[0]))
+    merged = pd.concat([cached.loc[cached.index < new.index[0]], new])
+    merged.attrs = dict(new.attrs)
+    return merged
+
+
 def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
     """Fetch what is missing after ``cached`` (or everything) from the first provider that answers.
 
-    Incremental: a few overlapping bars are refetched; if their closes differ from the cache the
-    provider's adjustment has moved (a distribution since the last fetch) and the whole history is
-    fetched again so that qfq levels are never mixed.
+    ETFs are asked for raw prices plus factors where the provider computes them (``gives_factor``),
+    else for qfq bars. Incremental: a few overlapping bars are refetched and merged by
+    :func:`_merge`; when they disagree the whole history is fetched again.
     """
     errors = []
     for provider in sources.provider_list():
+        kwargs = {"adjust": "factor"} if sym.kind == "etf" and getattr(provider, "gives_factor", False) else {}
         try:
             if cached is not None and len(cached) > 5:
-                start = cached.index[-5].date()
-                new = provider.daily(sym, start=start)
-                overlap = cached.index.intersection(new.index)
-                same = len(overlap) > 0 and bool(
-                    ((cached.loc[overlap, "close"] - new.loc[overlap, "close"]).abs()
-                     <= 1e-9 + 1e-6 * cached.loc[overlap, "close"].abs()).all())
-                if same:
-                    merged = pd.concat([cached.loc[cached.index < new.index[0]], new])
-                    merged.attrs = dict(new.attrs)
+                merged = _merge(cached, provider.daily(sym, start=cached.index[-5].date(), **kwargs))
+                if merged is not None:
+                    if has_factor(merged):
+                        return validate_factor_bars(merged, sym.code, origin=provider.name)
                     return validate_bars(merged, sym.code, origin=provider.name)
-            return provider.daily(sym)
+            return provider.daily(sym, **kwargs)
         except ProviderError as exc:
             errors.append(f"{provider.name}: {exc}")
         except OSError as exc:
@@ -122,12 +143,7 @@ def _staleness_note(frame: pd.DataFrame, what: str = "") -> str:
 
 
 def _refresh(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
-    """Fetch the missing bars, store them, and return the stored series (ProviderError if all fail).
-
-    Providers answer qfq bars, so a cached series of raw prices and factors is compared and
-    merged in its qfq form."""
-    if cached is not None:
-        cached = adjust_bars(cached, "qfq", sym.code)
+    """Fetch the missing bars, store them, and return the stored series (ProviderError if all fail)."""
     fresh = _fetch_one(sym, sources, cached)
     sources.store.write(sym.code, fresh, name=name_of(sym, sources))
     return sources.store.read(sym.code)

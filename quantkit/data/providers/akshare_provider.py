@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from quantkit.data.adjust import Event, adjust_bars, event_factor
+from quantkit.data.adjust import Event, adjust_bars, event_factor, validate_factor_bars
 from quantkit.data.providers.base import CallPolicy, Throttle, guarded_call
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -53,7 +53,7 @@ LEGULEGU_NAMES = {
     "000010": "上证180", "399324": "深证红利", "399330": "深证100", "000852": "中证1000", "000015": "上证红利",
     "000903": "中证100", "000906": "中证800",
 }
-_EM_ADJUST = {"qfq": "qfq", "hfq": "hfq", "none": ""}
+ADJUST_CHOICES = ("qfq", "hfq", "none", "factor")
 
 
 def _ymd(day: date | str | None, default: str) -> str:
@@ -110,6 +110,7 @@ class AkshareProvider:
     """Daily bars and index valuation from akshare, every call timed out, retried and throttled."""
 
     name = "akshare"
+    gives_factor = True  # daily(adjust="factor"): raw ETF prices plus their adjustment factor
 
     def __init__(self, policy: CallPolicy | None = None, throttles: Mapping[str, Throttle] | None = None) -> None:
         self.policy = policy or CallPolicy()
@@ -135,18 +136,21 @@ class AkshareProvider:
         if frame.empty:
             raise ProviderError(f"{source}: no rows for {sym.code} between {start or 'start'} and {end or 'today'}")
         frame.attrs = {"symbol": sym.code, "adjustment": adjustment, "source": source, "fetched_at": _now(), **extra}
+        if "factor" in frame:
+            return validate_factor_bars(frame, sym.code, origin=source)
         return validate_bars(frame, sym.code, origin=source)
 
     def daily(self, symbol: Symbol | str, start: date | str | None = None, end: date | str | None = None,
               adjust: str = "qfq") -> pd.DataFrame:
         """Daily bars in the canonical schema (prices CNY or index points, volume shares, amount CNY).
 
-        ETFs honour ``adjust`` (``qfq``/``hfq``/``none``); indices are price indices (``none``).
+        ETFs honour ``adjust`` (``qfq``/``hfq``/``none``, or ``factor``: raw prices plus the
+        ``factor`` column, for the store); indices are price indices (``none``).
         Raises :class:`ProviderError` (one line, every source's failure) when no source answers.
         """
         sym = normalize_symbol(symbol)
-        if adjust not in _EM_ADJUST:
-            raise ConfigError(f"adjust must be one of qfq, hfq, none; got {adjust!r}")
+        if adjust not in ADJUST_CHOICES:
+            raise ConfigError(f"adjust must be one of {', '.join(ADJUST_CHOICES)}; got {adjust!r}")
         steps = ((self._etf_em, self._etf_sina) if sym.kind == "etf" else (self._index_csindex, self._index_sina))
         failures = []
         for step in steps:
@@ -174,8 +178,9 @@ class AkshareProvider:
 
     def _adjusted(self, bars: pd.DataFrame, sym: Symbol, adjust: str, source: str, start: Any, end: Any) -> pd.DataFrame:
         """Unadjusted ``bars`` in the wanted adjustment: distributions from Sina, splits from East Money,
-        multiplicative factors computed here. Without the events a qfq/hfq request fails (the
-        caller then keeps its cached series) rather than pass raw prices off as adjusted."""
+        multiplicative factors computed here (``factor``: raw bars plus the factor column). Without
+        the events an adjusted request fails (the caller then keeps its cached series) rather than
+        pass raw prices off as adjusted."""
         bars = bars.sort_index()
         if adjust == "none":
             return self._finish(bars, sym, "none", source, start, end)
@@ -194,14 +199,16 @@ class AkshareProvider:
         unexplained = sorted(set(suspects) - {e.date for e in events if e.kind == "split"})
         if unexplained:
             extra["note"] = "opening gaps without a listed split: " + ", ".join(str(d.date()) for d in unexplained)
-        frame = bars.copy()
-        frame["factor"] = event_factor(frame["close"], events)
         steps = [e for e in events if bars.index[0] < e.date <= bars.index[-1]]
         source += "+fund_etf_dividend_sina" + ("+fund_cf_em" if suspects.size else "")
         if steps:
             extra["events"] = "; ".join(f"{e.date.date()} {e.kind} {e.value:g}" for e in steps)
         elif not events:
             extra.setdefault("note", "no distributions or splits listed: adjusted prices equal the raw ones")
+        frame = bars.copy()
+        frame["factor"] = event_factor(frame["close"], events)
+        if adjust == "factor":
+            return self._finish(frame, sym, "qfq-multiplicative", source, start, end, **extra)
         return self._finish(adjust_bars(frame, adjust, sym.code), sym, adjust, source, start, end, **extra)
 
     def _splits_of_year(self, year: int) -> pd.DataFrame:
