@@ -5,12 +5,21 @@
 Deterministic: the same raw files give byte-identical parquet files and manifest. What it does
 (provenance of every raw folder is in the shared ``SOURCES.md``):
 
-- ETFs: splices the Tencent/East Money qfq series (to 2026-05), the long East Money history (to
-  2026-03) and the East Money export with amount and turnover (to 2025-07) into one series per
-  code. The most recent source anchors the price level; older segments are rescaled by the close
-  ratio on the splice day, so returns are kept and levels never mixed. ``volume`` lots → shares;
-  amount and turnover taken by date from the sources that have them (they do not depend on the
+- ETFs with raw bars and distribution/split events (``etf_raw_factors_morphkyan``): raw prices
+  plus a multiplicative adjustment factor (column ``factor``, see ``quantkit.data.adjust``);
+  manifest ``adjustment: qfq-multiplicative``. Events are checked against East Money's qfq series
+  and the published factor file (``check_events``); history before the raw file starts is
+  restored from East Money's qfq series where that is exact (``reconstruct_prefix``). Every East
+  Money source's returns are compared with the new series (``max_abs_return_diff_on_overlap``).
+- Other ETFs: splices the Tencent/East Money qfq series (to 2026-05), the long East Money history
+  (to 2026-03) and the East Money export with amount and turnover (to 2025-07) into one series per
+  code; ``adjustment: qfq-subtractive-em`` (East Money subtracts cash from earlier prices). The
+  most recent source anchors the price level; older segments are rescaled by the close ratio on
+  the splice day, so returns are kept and levels never mixed. ``volume`` lots → shares; amount
+  and turnover taken by date from the sources that have them (they do not depend on the
   adjustment).
+- Newer bars from transcribed files (marked ``transcribed`` in the manifest) are used only after
+  they match byte-copied data on their overlap (``verify_tail``; mismatching rows are reported).
 - Indices: CSI exports (amount 亿元 → CNY, the 2015-01-01 artefact row dropped, isolated leading
   rows dropped), Wind 万得全A 881001 (2007–2020 CR-only export spliced with 2015–2024, the
   intraday placeholder last row dropped), 中证500 (GBK), 申万一级 industries (申万 2021–2026
@@ -35,6 +44,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from quantkit.data.adjust import Event, event_factor, multiplier, validate_factor_bars  # noqa: E402
 from quantkit.data.schema import COLUMNS, validate_bars, validate_valuation  # noqa: E402
 
 COMMITS = {
@@ -46,7 +56,14 @@ COMMITS = {
     "wind_export_euclid": ("Euclid-Jie/quant_display", "7277d47d4831bb9a0cae042eb098f650154fa4d4"),
     "wind_export_phbs": ("eiahb3838ya/PHBS_ML_for_quant_project", "754474b1e20cffdfafa08082e198846c9e182df8"),
     "valuation_legulegu_allweather": ("mo3473337277-ops/all-weather-portfolio", "994d82708a7a01790b717b25ef9be304403145e5"),
+    "etf_raw_factors_morphkyan": ("MorphKyan/strategy", "ca3dadce58d51f8d4b9eae928705919b083390d8"),
+    "etf_daily_fishetf_562800": ("karmyshunde-sudo/fish-etf", "05433399f9ff8d4dc655ecdba719161d44daa74e"),
+    "etf_tails_symbi": ("symbi-crypto/ETF-update-", "fde664dacea594706b0b4008d59d22466dc6d525"),
+    "market_tails_davidwang": ("davidwang0116/Chinese-Equity-Mood-and-National-Team-Dashboard",
+                               "1b4414e98f9d61a4a20e447636be76e2d97c1ad7"),
 }
+RAW = "etf_raw_factors_morphkyan"
+TRANSCRIBED = ("etf_daily_fishetf_562800", "etf_tails_symbi", "market_tails_davidwang")
 
 INDEX_NAMES = {
     "000985": "中证全指", "000300": "沪深300", "881001": "万得全A", "000905": "中证500",
@@ -57,7 +74,7 @@ INDEX_NAMES = {
 
 def _source(folder: str, path: str) -> dict:
     repo, commit = COMMITS[folder]
-    return {"repo": repo, "path": path, "commit": commit}
+    return {"repo": repo, "path": path, "commit": commit, **({"transcribed": True} if folder in TRANSCRIBED else {})}
 
 
 def _frame(df: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
@@ -153,6 +170,329 @@ def drop_distorted_start(frame: pd.DataFrame, max_move: float = 0.25, min_close:
     kept = frame.loc[frame.index > cut]
     return kept, (f"history before {kept.index[0].date()} dropped ({(frame.index <= cut).sum()} rows): "
                   "subtractive East Money qfq makes early levels non-positive or distorted")
+
+
+# ---------------------------------------------------------------- raw prices, events, factors
+
+def read_raw(src: Path, code: str) -> pd.DataFrame | None:
+    """Unadjusted bars of section 9 (two layouts), volume lots → shares; None if absent."""
+    p = src / RAW / f"{code}.csv"
+    if not p.exists():
+        return None
+    raw = pd.read_csv(p).rename(columns={f"{c}_price": c for c in ("open", "high", "low", "close")})
+    df = _frame(raw[["open", "high", "low", "close"]].astype(float), raw["trade_date"])
+    df["volume"] = raw["volume"].to_numpy(dtype=float) * 100
+    df["amount"] = raw["amount"].to_numpy(dtype=float)
+    return df
+
+
+def read_events(src: Path, code: str, dates: pd.DatetimeIndex) -> list[Event]:
+    """Cash distributions (ex-date) and splits of ``code``. A split's listed date is its record
+    date; it takes effect on the next trading day of ``dates``."""
+    div = pd.read_csv(src / RAW / "platform_dividends.csv", dtype={"code": str})
+    spl = pd.read_csv(src / RAW / "platform_splits.csv", dtype={"code": str})
+    events = [Event(pd.Timestamp(d), "cash", float(v))
+              for d, v in div.loc[div["code"] == code, ["ex_date", "dividend_per_share"]].to_numpy() if float(v) > 0]
+    for d, r in spl.loc[spl["code"] == code, ["split_date", "split_ratio"]].to_numpy():
+        after = dates[dates > pd.Timestamp(d)]
+        if len(after):
+            events.append(Event(after[0], "split", float(r)))
+    return sorted(events, key=lambda e: (e.date, e.kind))
+
+
+def check_events(src: Path, code: str, close: pd.Series, events: list[Event],
+                 em_parts: list[tuple[str, pd.DataFrame]]) -> tuple[list[Event], dict]:
+    """Keep the listed events the price data confirms and add those only the factor file shows.
+
+    A cash event is confirmed when an East Money qfq series covering its ex-date shows it (raw −
+    qfq drops by the cash, or, where a later split rescales the qfq, the qfq return is
+    ``p1 / (p0 − cash)`` where the raw one is ``p1 / p0``), or when ``<code>_hfq_factor.csv``
+    steps by it; it is rejected when every covering source disagrees. Days on which raw − qfq
+    moves without an event are listed.
+    A split must move the raw price by its ratio. The factor file comes in two kinds: piecewise
+    constant (a multiplicative factor) or varying daily (East Money's additive hfq divided by the
+    raw close, so ``factor × close − close`` is the cumulative cash; only usable before any split).
+    Its lasting steps (five rows) that no listed event explains become cash events.
+    """
+    p = src / RAW / f"{code}_hfq_factor.csv"
+    hfq = pd.read_csv(p, index_col=0, parse_dates=True)["hfq_factor"] if p.exists() else None
+    report: dict = {}
+    level = None
+    if hfq is not None:
+        hfq = hfq.loc[hfq.index.intersection(close.index)]
+        additive = int((hfq.diff().abs() > 1e-12).sum()) > 2 * len(events) + 5
+        split_inside = any(e.kind == "split" and hfq.index[0] < e.date <= hfq.index[-1] for e in events)
+        if not (additive and split_inside):
+            level = (hfq * close.loc[hfq.index] - close.loc[hfq.index]) if additive else hfq
+        report["factor_file"] = {"kind": "additive (cumulative cash / close)" if additive else "multiplicative",
+                                 "last_date": hfq.index[-1].date().isoformat(),
+                                 **({"used": False, "reason": "additive across a split"} if level is None else {})}
+
+    def file_step(prev: pd.Timestamp, day: pd.Timestamp) -> float | None:
+        if level is None or not (level.index[0] <= prev and day <= level.index[-1]):
+            return None
+        return float(level[day] - level[prev]) if additive else float(level[day] / level[prev])
+
+    kept, rejected = [], []
+    for ev in events:
+        prev = close.index[close.index < ev.date]
+        if not len(prev) or ev.date not in close.index:
+            continue
+        p0, p1 = float(close[prev[-1]]), float(close[ev.date])
+        if ev.kind == "split":
+            (kept if abs(p1 / p0 * ev.value - 1) < 0.15 else rejected).append(ev)
+            continue
+        expected = p1 / (p0 - ev.value) - p1 / p0
+        votes = []
+        for _, df in em_parts:
+            if prev[-1] in df.index and ev.date in df.index:
+                q0, q1 = float(df.at[prev[-1], "close"]), float(df.at[ev.date, "close"])
+                if _level_comparable(df, prev[-1], events):  # raw − qfq drops by the cash
+                    votes.append(abs((p0 - q0) - (p1 - q1) - ev.value) < 1.5e-3)
+                else:  # a later split rescales East Money's qfq: compare returns
+                    votes.append(abs(q1 / q0 - p1 / p0 - expected) < 0.35 * expected + 1.5e-3 / q0)
+        step = file_step(prev[-1], ev.date)
+        if step is not None:
+            votes.append(abs(step - ev.value) < 1.5e-3 if additive else abs(step / multiplier(ev, p0) - 1) < 2e-3)
+        (kept if not votes or any(votes) else rejected).append(ev)
+    if rejected:
+        report["events_rejected"] = [f"{e.date.date()} {e.kind} {e.value:g}" for e in rejected]
+    if level is not None:
+        moved = (level.diff().abs() > 1.5e-3) if additive else (level.pct_change().abs() > 1e-6)
+        known = {e.date for e in kept}
+        derived, unexplained = [], []
+        for i in np.flatnonzero(moved.to_numpy()):
+            day = level.index[i]
+            if day in known:
+                continue
+            lasting = i + 5 <= len(level) and float(np.ptp(level.iloc[i:i + 5].to_numpy())) <= (
+                1.5e-3 if additive else 1e-6 * float(level.iloc[i]))
+            p0 = float(close[level.index[i - 1]])
+            cash = float(level.iloc[i] - level.iloc[i - 1]) if additive else p0 * (1 - float(level.iloc[i - 1] / level.iloc[i]))
+            if lasting and 0 < cash < 0.2 * p0:
+                derived.append(Event(day, "cash", round(cash, 4)))
+            else:
+                unexplained.append(day.date().isoformat())
+        if derived:
+            kept = sorted(kept + derived, key=lambda e: (e.date, e.kind))
+            report["events_from_factor_file"] = [f"{e.date.date()} cash {e.value:g}" for e in derived]
+        if unexplained:
+            report["factor_file_steps_ignored"] = unexplained
+    unexplained = set()
+    for _, df in em_parts:
+        common = df.index.intersection(close.index)
+        if len(common) > 1 and _level_comparable(df, common[0], events):
+            gap = (close[common] - df.loc[common, "close"]).diff().abs() > 1.5e-3
+            unexplained |= set(common[gap.to_numpy()]) - {e.date for e in kept}
+    if unexplained:
+        report["qfq_steps_without_event"] = sorted(d.date().isoformat() for d in unexplained)
+    return kept, report
+
+
+def _level_comparable(qfq: pd.DataFrame, since: pd.Timestamp, events: list[Event]) -> bool:
+    """Whether raw − East Money qfq is the cash paid later (no split after ``since`` rescales it)."""
+    return not any(e.kind == "split" and since < e.date <= qfq.index[-1] for e in events)
+
+
+def reconstruct_prefix(raw: pd.DataFrame, em: pd.DataFrame, events: list[Event]) -> tuple[pd.DataFrame, dict]:
+    """Raw bars before the raw file starts, from an East Money qfq series that reaches further back.
+
+    East Money's qfq subtracts each later distribution from earlier prices, so adding back the
+    cash paid after a day restores its raw price. Used only when that holds (to 0.0015 CNY) on
+    every overlapping close and no split lies in between.
+    """
+    last = em.index[-1]
+    if any(e.kind == "split" and em.index[0] < e.date <= last for e in events):
+        return raw, {"prefix": "not reconstructed: a split lies inside the qfq series"}
+    cash = [e for e in events if e.kind == "cash" and e.date <= last]
+    add_back = pd.Series([sum(e.value for e in cash if e.date > d) for d in em.index], index=em.index)
+    overlap = em.index.intersection(raw.index)
+    err = float((em.loc[overlap, "close"] + add_back[overlap] - raw.loc[overlap, "close"]).abs().max())
+    note = {"overlap_rows": len(overlap), "max_abs_close_error_on_overlap": round(err, 6)}
+    if err > 1.5e-3:
+        return raw, {"prefix": "not reconstructed: qfq + cash differs from the raw closes", **note}
+    old = em.loc[em.index < raw.index[0], ["open", "high", "low", "close", "volume", "amount"]].copy()
+    for col in ("open", "high", "low", "close"):
+        old[col] = (old[col] + add_back[old.index]).round(4)
+    return pd.concat([old, raw]), {"prefix_rows": len(old), **note}
+
+
+# ---------------------------------------------------------------- transcribed tails
+
+def read_symbi(src: Path, code: str) -> pd.DataFrame | None:
+    """Section 14 tail; the header says open,high,low,close but the columns are open, close, low, high."""
+    hits = sorted((src / "etf_tails_symbi").glob(f"{code}.*.tail.csv"))
+    if not hits:
+        return None
+    raw = pd.read_csv(hits[0], header=0, names=["date", "open", "close", "low", "high", "volume", "amount", "turnover"])
+    return _frame(raw[["open", "high", "low", "close", "volume", "amount"]].astype(float), raw["date"])
+
+
+def read_fish_562800(src: Path) -> pd.DataFrame:
+    """Section 13 (unadjusted): fields by position, the header has more names than the rows have values."""
+    raw = pd.read_csv(src / "etf_daily_fishetf_562800" / "etf_daily_562800.csv", header=None, skiprows=1,
+                      usecols=range(12), dtype={1: str})
+    df = _frame(raw[[2, 4, 5, 3, 6, 7, 11]].astype(float), raw[0])
+    df.columns = ["open", "high", "low", "close", "volume", "amount", "turnover"]
+    return df
+
+
+def verify_tail(tail: pd.DataFrame, ref: pd.DataFrame, splits: list[Event] = (), min_overlap: int = 10
+                ) -> tuple[pd.DataFrame | None, dict]:
+    """Check a transcribed series against byte-copied ``ref`` on their common days.
+
+    The tail's price basis is read from the last 20 common closes: a constant offset or a constant
+    ratio to ``ref`` (transcribed files are differently adjusted; before each of ``splits`` a ratio
+    basis is divided by the split's ratio); it is undone on every row. Common rows whose
+    open/high/low/close differ by more than half a tick, or volume/amount by more than 0.1 %, are
+    reported; the rows after ``ref`` are returned only if at most 10 % of the common rows fail
+    (the failing ones are never used: ``ref`` covers them).
+    """
+    common = tail.index.intersection(ref.index)
+    report: dict = {"overlap_rows": len(common)}
+    if len(common) < min_overlap:
+        return None, {**report, "used": False, "reason": "too few overlapping days"}
+    last = common[-20:]
+    diff, ratio = tail.loc[last, "close"] - ref.loc[last, "close"], tail.loc[last, "close"] / ref.loc[last, "close"]
+    out = tail.copy()
+    prices = ["open", "high", "low", "close"]
+    if float(diff.max() - diff.min()) < 1e-6:
+        out[prices] = (out[prices] - float(diff.mean())).round(4)
+        report["basis"] = f"raw + {float(diff.mean()):.4f}" if abs(float(diff.mean())) > 1e-9 else "raw"
+    elif float(ratio.max() / ratio.min() - 1) < 1e-6:
+        per_row = pd.Series(float(ratio.mean()), index=out.index)
+        for ev in splits:
+            if ev.date <= last[0]:
+                per_row[per_row.index < ev.date] /= ev.value
+        out[prices] = out[prices].div(per_row, axis=0).round(4)
+        report["basis"] = f"raw × {float(ratio.mean()):.4f}" + (" (÷ split ratio before each split)"
+                                                               if any(e.date <= last[0] for e in splits) else "")
+    else:
+        return None, {**report, "used": False, "reason": "no constant offset or ratio to the reference"}
+    bad = (out.loc[common, prices] - ref.loc[common, prices]).abs().gt(6e-4).any(axis=1)
+    for col in ("volume", "amount"):
+        if col in ref and ref.loc[common, col].notna().any():
+            bad |= ((out.loc[common, col] / ref.loc[common, col] - 1).abs() > 1e-3).fillna(False)
+    failed = common[bad.to_numpy()]
+    report["mismatching_rows"] = len(failed)
+    if len(failed):
+        report["mismatching_dates"] = f"{failed[0].date()} … {failed[-1].date()}" if len(failed) > 3 else \
+            ", ".join(str(d.date()) for d in failed)
+    if len(failed) > 0.1 * len(common):
+        return None, {**report, "used": False, "reason": "more than 10 % of the overlapping rows differ"}
+    new = out.loc[out.index > ref.index[-1]]
+    report.update(used=True, rows_used=len(new))
+    return new, report
+
+
+def _em_path(folder: str, code: str) -> str:
+    return {"etf_daily_tencent_qfq_quantbacktest": f"data/{code}.parquet",
+            "etf_daily_em_qfq_multifactor": f"data/etf/{code}.csv"}.get(folder, f"data/{code}.csv")
+
+
+def _tails(src: Path, code: str) -> list[tuple[str, str, pd.DataFrame]]:
+    found = []
+    if code == "562800":
+        found.append(("etf_daily_fishetf_562800", "data/etf_daily/562800.csv", read_fish_562800(src)))
+    tail = read_symbi(src, code)
+    if tail is not None:
+        suffix = "SZ" if code.startswith("15") else "SH"
+        found.append(("etf_tails_symbi", f"data/{code}.{suffix}.csv", tail))
+    return found
+
+
+def read_davidwang_etfs(src: Path) -> dict[str, pd.DataFrame]:
+    """Section 15 ETF tail (raw, no header: date, code, open, high, low, close, volume shares, amount)."""
+    raw = pd.read_csv(src / "market_tails_davidwang" / "etf_daily.tail.noheader.csv", header=None, dtype={1: str},
+                      names=["date", "code", "open", "high", "low", "close", "volume", "amount"])
+    return {code: _frame(g[["open", "high", "low", "close", "volume", "amount"]].astype(float), g["date"])
+            for code, g in raw.groupby("code")}
+
+
+def extend_with_tails(src: Path, code: str, frame: pd.DataFrame, splits: list[Event]
+                      ) -> tuple[pd.DataFrame, list[dict]]:
+    """Append the verified rows of the transcribed tails of ``code`` (see :func:`verify_tail`).
+
+    Section 15's ETF tail starts after the byte-copied data ends, so it is never used; where it
+    overlaps an appended tail their agreement is recorded."""
+    sources = []
+    for folder, path, tail in _tails(src, code):
+        new, report = verify_tail(tail, frame, splits)
+        if new is not None:
+            frame = pd.concat([frame, new])
+            other = read_davidwang_etfs(src).get(code)
+            if other is not None:
+                _, check = verify_tail(other, frame, min_overlap=3)
+                report["compared_with"] = {**_source("market_tails_davidwang", "etf_daily.tail.noheader.csv"),
+                                           **{k: v for k, v in check.items() if k not in ("used", "rows_used")}}
+        sources.append({**_source(folder, path), **report})
+    return frame, sources
+
+
+def build_etf(src: Path, code: str) -> tuple[pd.DataFrame, list[dict], str, dict]:
+    """One ETF: (frame, sources, adjustment, extra manifest fields).
+
+    With raw bars and events (section 9): raw prices + multiplicative factor, East Money history
+    used before the raw file starts (raw restored, see :func:`reconstruct_prefix`) and for amount
+    and turnover where the raw file has none; each East Money source's returns compared with the
+    new series on their overlap. Without: the spliced East Money qfq series (subtractive).
+    Either way verified transcribed tails extend the series.
+    """
+    parts = read_etf_sources(src, code)
+    em, notes = splice(parts)
+    raw = read_raw(src, code)
+    extra: dict = {}
+    if raw is None:
+        frame, cut_note = drop_distorted_start(em)
+        sources = [{**_source(n["folder"], _em_path(n["folder"], code)), **{k: v for k, v in n.items() if k != "folder"}}
+                   for n in notes]
+        frame, tails = extend_with_tails(src, code, frame, [])
+        if cut_note:
+            extra["notes"] = cut_note
+        return frame, sources + tails, "qfq-subtractive-em", extra
+
+    sources = [{**_source(RAW, f"platform/data/{code}.csv"), "rows_used": len(raw)}]
+    listed = read_events(src, code, raw.index.union(em.index))
+    folder0, oldest = min(parts, key=lambda item: item[1].index[0])
+    prefix_rows = 0
+    if oldest.index[0] < raw.index[0]:
+        first = raw.index[0]
+        raw, prefix = reconstruct_prefix(raw, oldest, listed)
+        prefix_rows = int((raw.index < first).sum())
+        extra["raw_reconstructed"] = {"source": folder0, **prefix}
+    raw, tails = extend_with_tails(src, code, raw, [e for e in listed if e.kind == "split"])
+    sources += tails
+    events, checks = check_events(src, code, raw["close"], listed, parts)
+    frame = raw.copy()
+    frame["factor"] = event_factor(frame["close"], events)
+    adjusted = frame["close"] * frame["factor"]
+    for folder, df in parts:
+        filled = []
+        for col in ("amount", "turnover"):
+            have = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
+            if col in df and (have.isna() & df[col].reindex(frame.index).notna()).any():
+                frame[col] = have.fillna(df[col].reindex(frame.index))
+                filled.append(col)
+        common = df.index[df["close"] > 0].intersection(frame.index)  # East Money's qfq can reach zero
+        diff = (adjusted[common].pct_change() - df.loc[common, "close"].pct_change()).abs()
+        sources.append({**_source(folder, _em_path(folder, code)),
+                        "rows_used": prefix_rows if folder == folder0 else 0,
+                        **({"columns_used": filled} if filled else {}), "overlap_rows": len(common),
+                        "max_abs_return_diff_on_overlap": round(float(diff.max()), 8) if len(common) > 1 else None,
+                        **({"max_diff_date": diff.idxmax().date().isoformat()} if len(common) > 1 else {})})
+    used = set(listed) & set(events)
+    for kind, path in (("cash", "platform_dividends.csv"), ("split", "platform_splits.csv")):
+        sources.append({**_source(RAW, f"platform/data/{path}"), "rows_used": sum(e.kind == kind for e in used)})
+    if (src / RAW / f"{code}_hfq_factor.csv").exists():
+        sources.append({**_source(RAW, f"platform/data/{code}_hfq_factor.csv"), "rows_used": 0, **checks.pop("factor_file")})
+    factor = frame["factor"]
+    extra["events"] = [{"date": e.date.date().isoformat(), "kind": e.kind, "value": e.value,
+                        "multiplier": round(float(factor[e.date] / factor[factor.index < e.date].iloc[-1]), 10)}
+                       for e in events if e.date in factor.index and (factor.index < e.date).any()]
+    extra.update(checks)
+    extra["notes"] = ("prices are raw, factor the cumulative multiplicative adjustment (distributions reinvested); "
+                      "max_abs_return_diff_on_overlap compares each East Money qfq source with raw × factor")
+    return frame, sources, "qfq-multiplicative", extra
 
 
 # ---------------------------------------------------------------- indices
@@ -252,33 +592,35 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
     entries: dict[str, dict] = {}
 
     def put(code: str, name: str, kind: str, frame: pd.DataFrame, sources: list[dict], adjustment: str,
-            notes: str = "") -> None:
-        frame = validate_bars(frame[[c for c in COLUMNS if c in frame]], code, origin="snapshot build")
-        sha = _write_parquet(frame, out / "prices" / f"{code}.parquet")
+            notes: str = "", **extra: object) -> None:
+        bars = (validate_factor_bars(frame, code, origin="snapshot build") if "factor" in frame
+                else validate_bars(frame[[c for c in COLUMNS if c in frame]], code, origin="snapshot build"))
+        sha = _write_parquet(bars, out / "prices" / f"{code}.parquet")
         entries[code] = {
             "symbol": code, "name": name, "kind": kind, "file": f"prices/{code}.parquet",
-            "first_date": frame.index[0].date().isoformat(), "last_date": frame.index[-1].date().isoformat(),
-            "rows": len(frame), "adjustment": adjustment,
-            "columns_known": [c for c in COLUMNS if frame[c].notna().any()],
-            "sources": sources, "sha256": sha, **({"notes": notes} if notes else {}),
+            "first_date": bars.index[0].date().isoformat(), "last_date": bars.index[-1].date().isoformat(),
+            "rows": len(bars), "adjustment": adjustment,
+            "columns_known": [c for c in bars.columns if bars[c].notna().any()],
+            "sources": sources, "sha256": sha, **({"notes": notes} if notes else {}), **extra,
         }
 
     etf_codes = sorted({p.stem for d in ("etf_daily_tencent_qfq_quantbacktest", "etf_daily_em_qfq_mky508",
                                          "etf_daily_em_qfq_multifactor") for p in (src / d).glob("[0-9]*.*")})
     for code in etf_codes:
-        parts = read_etf_sources(src, code)
-        frame, notes = splice(parts)
-        frame, cut_note = drop_distorted_start(frame)
-        ext = {"etf_daily_tencent_qfq_quantbacktest": "parquet"}
-        sources = [{**_source(n["folder"], f"data/{'etf/' if 'multifactor' in n['folder'] else ''}{code}."
-                               f"{ext.get(n['folder'], 'csv')}"), **{k: v for k, v in n.items() if k != "folder"}}
-                   for n in notes]
-        put(code, names.get(code, ""), "etf", frame, sources, "qfq", cut_note)
+        frame, sources, adjustment, extra = build_etf(src, code)
+        put(code, names.get(code, ""), "etf", frame, sources, adjustment, **extra)
 
     for code in ("000985", "000300", "930713", "931071", "H30184", "931160", "930651", "930851", "H30590"):
         frame, pe = read_csindex(src, code)
-        put(code, INDEX_NAMES[code], "index", frame,
-            [_source("csindex_indices_aithememonitor", f"data/{code}.csv")], "none")
+        sources = [_source("csindex_indices_aithememonitor", f"data/{code}.csv")]
+        if code == "000300":  # section 15 tail: volume left out (its unit is not documented)
+            tail = pd.read_csv(src / "market_tails_davidwang" / "index_csi300.tail.csv")
+            tail = _frame(tail[["open", "high", "low", "close", "amount"]].astype(float), tail["date"])
+            new, report = verify_tail(tail, frame)
+            sources.append({**_source("market_tails_davidwang", "index_csi300.tail.csv"), **report})
+            if new is not None:
+                frame = pd.concat([frame, new])
+        put(code, INDEX_NAMES[code], "index", frame, sources, "none")
         if code != "000300" and pe.notna().any():
             val = validate_valuation(pe.to_frame(), code)
             sha = _write_parquet(val, out / "valuation" / f"{code}.parquet")

@@ -49,7 +49,7 @@ def test_backtest_json_has_the_documented_keys(backtest_json):
     d = backtest_json
     assert d["strategy"] == "ma_timing" and d["symbols"] == ["562800"]
     first_decision = load_prices("562800").index[119]  # MA120 needs 120 closes: the window opens there
-    assert d["start"] == str(first_decision.date()) and d["end"] == "2026-05-07"
+    assert d["start"] == str(first_decision.date()) and d["end"] == "2026-09-24"
     assert len(d["data_fingerprint"]) == 64 and d["version"]
     for key in ("total_return", "annual_return", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
                 "trades", "turnover", "exposure", "alpha", "beta"):

@@ -15,7 +15,7 @@ def test_data_list_shows_the_snapshot(capsys, store_dir):
     code, out, _ = run(capsys, "data", "list")
     assert code == 0
     line = next(l for l in out.splitlines() if l.startswith("562800"))
-    assert "稀有金属ETF" in line and "etf" in line and "2026-05-07" in line and "snapshot" in line
+    assert "稀有金属ETF" in line and "etf" in line and "2026-09-24" in line and "snapshot" in line
     code, out, _ = run(capsys, "data", "list", "--kind", "valuation", "--json")
     records = json.loads(out)
     assert {r["symbol"] for r in records} >= {"000300", "000985"}
@@ -28,7 +28,7 @@ def test_fetch_offline_uses_cache_and_says_so(capsys, store_dir, monkeypatch):
     code, out, err = run(capsys, "fetch", "562800", "159001", "--json")
     outcomes = {o["symbol"]: o for o in json.loads(out)}
     assert outcomes["562800"]["status"] == "cached"
-    assert outcomes["562800"]["message"].startswith("network unavailable: using data_cache snapshot through 2026-05-07")
+    assert outcomes["562800"]["message"].startswith("network unavailable: using data_cache snapshot through 2026-09-24")
     assert outcomes["159001"]["status"] == "failed"
     assert code == 1  # some failed
     assert "Traceback" not in err

@@ -57,7 +57,7 @@ def test_readable_table(capsys):
     (["--etf", "999999"], "unknown code 999999"),
     (["--etf", "56O860"], "malformed symbol"),
     (["--etf", "562800", "--as-of", "2019-01-02"], "before 562800's data starts (2021-09-27)"),
-    (["--etf", "562800", "--as-of", "2026-06-30"], "after the last bar of 562800's data (2026-05-07)"),
+    (["--etf", "562800", "--as-of", "2026-11-30"], "after the last bar of 562800's data (2026-09-24)"),
     (["--etf", "562800", "--as-of", "2099-01-01"], "in the future"),
     (["--etf", "562800", "--as-of", "friday"], "is not a date"),
 ])

@@ -41,9 +41,9 @@ def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, caplo
     with caplog.at_level("WARNING", logger="quantkit"):
         for _ in range(2):
             bars = api.load_prices("562800", refresh=True, sources=src)
-    assert bars.index[-1] == pd.Timestamp("2026-05-07")
+    assert bars.index[-1] == pd.Timestamp("2026-09-24")
     notes = [(r.name, r.getMessage()) for r in caplog.records]
-    assert notes == [("quantkit.data", "network unavailable: using data_cache snapshot through 2026-05-07 (198 days old)")]
+    assert notes == [("quantkit.data", "network unavailable: using data_cache snapshot through 2026-09-24 (58 days old)")]
 
 
 def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):
@@ -55,6 +55,52 @@ def test_incremental_fetch_asks_only_for_the_tail_and_appends(tmp_path):
     (code, start), = src.providers[0].calls
     assert start == full.index[-15].date()  # five overlapping bars re-checked
     pd.testing.assert_series_equal(src.store.read("562800").close, full.close, check_freq=False)
+
+
+def test_refresh_of_raw_prices_with_factors_merges_qfq_levels(tmp_path):
+    full = qk.load_prices("510300")  # snapshot: raw prices + factor, served here as qfq
+    src = _sources(tmp_path, FakeProvider(full))
+    assert api.fetch(["510300"], sources=src)[0].status == "updated"
+    stored = src.store.read("510300")
+    pd.testing.assert_series_equal(stored.close, full.close, check_freq=False)
+    assert stored.loc["2012-05-28", "close"] < 2.1  # not the raw 2.604
+
+
+class FactorProvider(FakeProvider):
+    """Serves raw prices plus factors (anchored at its own first bar) when asked for ``factor``."""
+
+    gives_factor = True
+
+    def daily(self, symbol, start=None, end=None, adjust="qfq"):
+        assert adjust == "factor"
+        out = super().daily(symbol, start, end)
+        out["factor"] = out["factor"] / out["factor"].iloc[0]
+        out.attrs["adjustment"] = "qfq-multiplicative"
+        return out
+
+
+def test_raw_prices_and_factors_are_fetched_and_chained(tmp_path):
+    snap = Snapshot().read("510300")  # raw + factor
+    provider = FactorProvider(snap)
+    src = _sources(tmp_path, provider)
+    src.store.write("510300", snap.iloc[:-10])
+    assert api.fetch(["510300"], sources=src)[0].status == "updated"
+    assert [c[1] for c in provider.calls] == [snap.index[-15].date()]  # incremental, no refetch
+    stored = src.store.read("510300")
+    assert stored["factor"].to_numpy() == pytest.approx(snap["factor"].to_numpy(), rel=1e-12)
+    for adjust in ("none", "hfq", "qfq"):
+        pd.testing.assert_series_equal(api.load_prices("510300", adjust=adjust, sources=src).close,
+                                       qk.load_prices("510300", adjust=adjust).close, check_freq=False, rtol=1e-12)
+
+
+def test_raw_prices_replace_a_cached_subtractive_series_whole(tmp_path):
+    snap = Snapshot().read("510300")
+    provider = FactorProvider(snap)
+    src = _sources(tmp_path, provider)
+    src.store.write("510300", qk.load_prices("510300"))  # qfq bars without factors
+    api.fetch(["510300"], sources=src)
+    assert [c[1] for c in provider.calls] == [snap.index[-5].date(), None]
+    assert api.load_prices("510300", adjust="none", sources=src).close.loc["2012-05-28"] == 2.604
 
 
 def test_adjustment_change_triggers_full_refetch(tmp_path):

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 import quantkit as qk
+from quantkit.data.adjust import Event, event_factor
 from quantkit.data.schema import COLUMNS
+from quantkit.errors import ConfigError, DataUnavailableError
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data_cache" / "snapshot"
 MANIFEST = json.loads((SNAPSHOT / "manifest.json").read_text(encoding="utf-8"))["entries"]
@@ -59,14 +61,80 @@ def test_snapshot_stays_small():
     assert size < 8e6
 
 
-def test_spliced_history_keeps_returns_of_each_source(shared_data):
-    """510300: newest source anchors the level; the long history is rescaled, returns unchanged."""
-    raw = pd.read_csv(shared_data / "etf_daily_em_qfq_mky508" / "510300.csv", parse_dates=["date"], index_col="date")
-    bars = qk.load_prices("510300")
-    assert bars.index[0] <= pd.Timestamp("2012-06-01")  # history reaches back to listing (2012-05-28)
-    window = bars.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
-    ref = raw.loc["2013-01-04":"2013-12-31", "close"].pct_change().dropna()
-    assert (window - ref).abs().max() < 1e-9
+def test_510300_return_with_distributions_reinvested():
+    """2012-05-28 → 2015-01-05, by hand from the raw closes and the two distributions in between
+    (0.033 ex 2012-12-18, previous close 2.403; 0.048 ex 2014-01-21, previous close 2.212).
+
+    East Money's subtractive qfq gives +67.6 % over the same days, raw close + cumulative cash
+    (cash not reinvested) +44.7 %."""
+    close = qk.load_prices("510300").close
+    expected = 3.688 / 2.604 * (2.403 / (2.403 - 0.033)) * (2.212 / (2.212 - 0.048)) - 1  # +46.79 %
+    assert close.loc["2015-01-05"] / close.loc["2012-05-28"] - 1 == pytest.approx(expected, abs=1e-9)
+    assert expected == pytest.approx(0.4679, abs=1e-4)
+    assert close.iloc[-1] == qk.load_prices("510300", adjust="none").close.iloc[-1]  # qfq: last bar unchanged
+
+
+def test_one_factor_step_by_hand():
+    """510300's 2012-12-18 distribution: 0.033 per unit, previous close 2.403."""
+    hfq = qk.load_prices("510300", adjust="hfq").close
+    raw = qk.load_prices("510300", adjust="none").close
+    assert hfq.loc["2012-12-18"] / raw.loc["2012-12-18"] == pytest.approx(2.403 / 2.370, abs=1e-12)
+    assert hfq.loc["2012-12-17"] == raw.loc["2012-12-17"] == 2.403
+    close = pd.Series([10.0, 10.0, 9.5, 19.0], index=pd.date_range("2026-01-05", periods=4))
+    factor = event_factor(close, [Event(close.index[2], "cash", 0.5), Event(close.index[3], "split", 0.5)])
+    assert factor.tolist() == pytest.approx([1.0, 1.0, 10 / 9.5, 10 / 9.5 * 0.5])
+
+
+def test_adjust_none_is_the_raw_source_file(shared_data):
+    for code in ("510300", "512480"):  # 512480: two 1:2 splits
+        raw = pd.read_csv(shared_data / "etf_raw_factors_morphkyan" / f"{code}.csv", parse_dates=["trade_date"],
+                          index_col="trade_date")
+        bars = qk.load_prices(code, adjust="none")
+        assert (bars.close.reindex(raw.index) == raw.close).all(), code
+        assert (bars.volume.reindex(raw.index) == raw.volume * 100).all(), code
+
+
+@pytest.mark.parametrize("code, adjustment", [("560860", "qfq-subtractive-em"), ("562800", "qfq-subtractive-em"),
+                                              ("512880", "qfq-multiplicative"), ("518880", "qfq-multiplicative")])
+def test_funds_without_distributions_keep_their_returns(shared_data, code, adjustment):
+    old = pd.read_parquet(shared_data / "etf_daily_tencent_qfq_quantbacktest" / f"{code}.parquet").set_index("date")
+    bars = qk.load_prices(code)
+    assert MANIFEST[code]["adjustment"] == adjustment
+    common = bars.index.intersection(old.index)
+    assert len(common) > 500
+    diff = bars.close.loc[common].pct_change() - old.close.loc[common].pct_change()
+    assert diff.abs().max() < 1e-9
+
+
+def test_multiplicative_where_raw_prices_and_events_exist():
+    adjustments = {k: e["adjustment"] for k, e in MANIFEST.items() if e["kind"] == "etf"}
+    assert set(adjustments.values()) == {"qfq-multiplicative", "qfq-subtractive-em"}
+    multiplicative = {k for k, v in adjustments.items() if v == "qfq-multiplicative"}
+    assert {"510300", "510500", "510880", "510050", "512400", "512480", "512800", "515220"} <= multiplicative
+    assert len(multiplicative) >= 19
+    bars = qk.load_prices("512480", start="2026-07-01", end="2026-07-06")  # 1:2 split on 2026-07-03
+    assert (bars.close.pct_change().abs().dropna() < 0.11).all()
+
+
+def test_hfq_and_none_need_factors():
+    with pytest.raises(DataUnavailableError, match="562800 has no raw prices or adjustment factors"):
+        qk.load_prices("562800", adjust="none")
+    with pytest.raises(ConfigError, match="adjust must be one of"):
+        qk.load_prices("510300", adjust="raw")
+    assert qk.load_prices("562800", adjust="qfq").close.loc["2025-12-31"] == pytest.approx(0.930)
+
+
+def test_newer_bars_from_the_verified_transcribed_tails():
+    last = {k: MANIFEST[k]["last_date"] for k in ("562800", "510300", "512400", "159915", "588000", "512480",
+                                                   "515790", "510500", "000300")}
+    assert last == {"562800": "2026-09-24", "510300": "2026-09-30", "512400": "2026-09-30", "159915": "2026-09-30",
+                    "588000": "2026-09-30", "512480": "2026-09-30", "515790": "2026-09-30", "510500": "2026-08-03",
+                    "000300": "2026-10-09"}
+    assert qk.load_prices("562800").close.loc["2026-09-24"] == pytest.approx(0.856)
+    # 510300 on 2026-09-23 as published by a second, independent source (section 15): 4.590
+    assert qk.load_prices("510300", adjust="none").close.loc["2026-09-23"] == pytest.approx(4.59)
+    idx = qk.load_prices("000300").loc["2026-10-09"]
+    assert idx.amount > 1e11
 
 
 def test_valuation_000300_has_pe_and_pb():
@@ -87,3 +155,33 @@ def test_rebuild_is_deterministic(tmp_path, shared_data):
                     "--out", str(tmp_path)], check=True, capture_output=True)
     rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["entries"]
     assert {k: v["sha256"] for k, v in rebuilt.items()} == {k: v["sha256"] for k, v in MANIFEST.items()}
+
+
+def _builder():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "data_cache" / "build_snapshot.py"
+    spec = importlib.util.spec_from_file_location("build_snapshot", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_transcribed_tail_is_checked_row_by_row():
+    verify_tail = _builder().verify_tail
+    days = pd.bdate_range("2026-04-01", periods=40)
+    ref = pd.DataFrame({"open": 4.0, "high": 4.1, "low": 3.9, "close": 4.05, "volume": 1e8, "amount": 4e8},
+                       index=days[:30])
+    tail = pd.DataFrame({"open": 4.88, "high": 4.98, "low": 4.78, "close": 4.93, "volume": 1e8, "amount": 4e8},
+                        index=days[5:])  # raw + 0.88, like section 14's 510300
+    tail.loc[days[7], "close"] = 4.94  # one transcription error on an overlapping day
+    new, report = verify_tail(tail, ref)
+    assert report["basis"] == "raw + 0.8800" and report["mismatching_rows"] == 1
+    assert report["mismatching_dates"] == str(days[7].date()) and report["used"]
+    assert list(new.index) == list(days[30:]) and (new["close"] == 4.05).all()
+    tail.loc[days[8:12], "open"] = 4.5  # five of 25 common rows wrong: the file is not used
+    new, report = verify_tail(tail, ref)
+    assert new is None and report["mismatching_rows"] == 5 and not report["used"]
+    for key in ("562800", "510300", "000300"):
+        checked = [s for s in MANIFEST[key]["sources"] if s.get("transcribed")]
+        assert checked and all(s["mismatching_rows"] == 0 and s["used"] for s in checked), key

@@ -48,7 +48,7 @@ def test_table_shape_and_quadrant_rules(table_2025):
     assert list(table_2025.index) == list(UNIVERSE)
     assert table_2025.attrs["as_of"] == pd.Timestamp("2025-12-31")
     placed = table_2025[table_2025["reason"] == ""]
-    assert len(placed) == len(UNIVERSE) - 2 and placed["quadrant"].notna().all()
+    assert len(placed) == len(UNIVERSE) - 1 and placed["quadrant"].notna().all()  # 159881 ends 2025-06-13
     assert placed["crowding"].between(0, 1).all()
     median = placed["rise"].median()
     assert table_2025.attrs["rise_median"] == median
@@ -63,11 +63,11 @@ def test_table_shape_and_quadrant_rules(table_2025):
 
 
 def test_rows_with_reasons_never_crash(table_2025):
-    for code in ("159980", "159881"):
-        row = table_2025.loc[code]
-        assert pd.isna(row["quadrant"]) and np.isnan(row["rise"])
-    assert table_2025.loc["159980", "reason"] == "no price at as-of; last 2025-07-04"
-    assert table_2025.loc["159881", "reason"] == "no price at as-of; last 2025-06-13"
+    row = table_2025.loc["159881"]
+    assert pd.isna(row["quadrant"]) and np.isnan(row["rise"])
+    assert row["reason"] == "no price at as-of; last 2025-06-13"
+    early = quadrants(**load_rotation_inputs(UNIVERSE, end="2025-08-29"), as_of="2025-08-29")
+    assert early.loc["159881", "reason"] == "no price at as-of; last 2025-06-13" and pd.isna(early.loc["159881", "rise"])
 
 
 def test_recently_listed_etf_gets_a_reason(inputs):

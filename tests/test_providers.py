@@ -24,6 +24,7 @@ from quantkit.data.providers.local_file import LocalFileProvider
 from quantkit.errors import DataValidationError, ProviderError
 
 FIX = Path(__file__).parent / "fixtures" / "providers"
+REAL = {name: getattr(akshare, name) for name in ("fund_etf_dividend_sina", "fund_cf_em")}  # before any patching
 FAST = CallPolicy(timeout=5.0, attempts=1, backoff=0.0, min_interval=0.0)
 D = pd.Timestamp
 
@@ -60,6 +61,14 @@ def dividends_510300() -> pd.DataFrame:
     return _dates(pd.read_csv(FIX / "fund_etf_dividend_sina_sh510300.csv"), "日期")
 
 
+def em_raw(code: str) -> pd.DataFrame:
+    return pd.read_csv(FIX / f"fund_etf_hist_em_raw_{code}.csv", dtype={"日期": str})
+
+
+def splits_2025() -> pd.DataFrame:
+    return _dates(pd.read_csv(FIX / "fund_cf_em_2025.csv", dtype={"基金代码": str}), "拆分折算日")
+
+
 def returning(frame: pd.DataFrame, calls: list | None = None):
     def fake(*args, **kwargs):
         if calls is not None:
@@ -79,6 +88,13 @@ def failing(exc: BaseException, calls: list | None = None):
 @pytest.fixture
 def provider() -> AkshareProvider:
     return AkshareProvider(FAST, throttles={})
+
+
+@pytest.fixture(autouse=True)
+def no_events(monkeypatch):
+    """Unless a test says otherwise: Sina lists no distribution and no split table is needed."""
+    monkeypatch.setattr(akshare, "fund_etf_dividend_sina", returning(pd.DataFrame()))
+    monkeypatch.setattr(akshare, "fund_cf_em", failing(AssertionError("fund_cf_em is not needed here")))
 
 
 def _one_line(exc: pytest.ExceptionInfo, *needles: str) -> str:
@@ -106,7 +122,13 @@ def _akshare_columns(fn) -> list[str]:
     ("fund_etf_dividend_sina", dividends_510300),
 ])
 def test_fixture_columns_match_installed_akshare(fn, frame):
-    assert list(frame().columns) == _akshare_columns(getattr(akshare, fn))
+    assert list(frame().columns) == _akshare_columns(REAL.get(fn) or getattr(akshare, fn))
+
+
+def test_split_fixture_matches_installed_fund_cf_em():
+    selected = re.findall(r"big_df = big_df\[\s*\[(.*?)\]\s*\]", inspect.getsource(REAL["fund_cf_em"]), flags=re.S)
+    assert list(splits_2025().columns) == re.findall(r'"([^"]+)"', selected[-1])
+    assert list(em_raw("510300").columns) == list(em_562800().columns)
 
 
 def test_yfinance_fixtures_have_download_layout():
@@ -125,14 +147,14 @@ def test_east_money_etf_maps_units_dates_attrs(provider, monkeypatch):
     monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(em_562800(), calls))
     bars = provider.daily("562800", start="2025-06-03", end="2025-07-04")
     assert calls == [{"symbol": "562800", "period": "daily", "start_date": "20250603", "end_date": "20250704",
-                      "adjust": "qfq"}]
+                      "adjust": ""}]  # raw bars: the adjustment is computed here
     assert len(bars) == 24 and bars.index.name == "date" and bars.index.dtype == "datetime64[ns]"
     row = bars.loc[D("2025-06-04")]
     assert row["close"] == 0.509 and row["open"] == 0.495 and row["high"] == 0.509 and row["low"] == 0.495
     assert row["volume"] == 93_499_000  # 934 990 lots
     assert row["amount"] == 47_337_359.0 and row["turnover"] == 5.86
     assert bars.attrs["symbol"] == "562800" and bars.attrs["adjustment"] == "qfq"
-    assert bars.attrs["source"] == "akshare:fund_etf_hist_em"
+    assert bars.attrs["source"] == "akshare:fund_etf_hist_em+fund_etf_dividend_sina"
     assert datetime.fromisoformat(bars.attrs["fetched_at"]).utcoffset().total_seconds() == 0
 
 
@@ -186,13 +208,59 @@ def test_sina_prices_adjusted_with_distributions(provider, monkeypatch):
     assert hfq.loc[D("2025-06-18"), "close"] == pytest.approx(3.904 / factor)
 
 
-def test_sina_without_distributions_is_returned_unadjusted_and_says_so(provider, monkeypatch):
-    monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(pd.DataFrame()))
+def test_adjusted_request_without_distributions_fails_rather_than_pass_raw_prices(provider, monkeypatch):
+    monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(em_raw("510300")))
     monkeypatch.setattr(akshare, "fund_etf_hist_sina", returning(sina("fund_etf_hist_sina_sh510300.csv")))
     monkeypatch.setattr(akshare, "fund_etf_dividend_sina", failing(requests.exceptions.ConnectionError("timed out")))
-    bars = provider.daily("510300")
-    assert bars.attrs["adjustment"] == "none" and bars.loc[D("2025-06-17"), "close"] == 3.989
-    assert "qfq requested" in bars.attrs["note"] and "unadjusted" in bars.attrs["note"]
+    with pytest.raises(ProviderError) as exc:
+        provider.daily("510300")
+    _one_line(exc, "qfq needs the distributions", "fund_etf_hist_em", "fund_etf_hist_sina", "timed out")
+    assert provider.daily("510300", adjust="none").loc[D("2025-06-17"), "close"] == 3.989
+
+
+def test_east_money_raw_bars_adjusted_multiplicatively(provider, monkeypatch):
+    """510300 paid 0.088 per unit ex 2025-06-18 (previous raw close 3.989)."""
+    calls: list = []
+    monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(em_raw("510300"), calls))
+    monkeypatch.setattr(akshare, "fund_etf_dividend_sina", returning(dividends_510300()))
+    qfq = provider.daily("510300", start="2025-06-03", end="2025-07-04")
+    assert calls[0]["adjust"] == ""
+    assert qfq.loc[D("2025-06-18"):, "close"].tolist() == em_raw("510300").set_index("日期").loc["2025-06-18":, "收盘"].tolist()
+    assert qfq.loc[D("2025-06-03"), "close"] == pytest.approx(3.957 * (3.989 - 0.088) / 3.989, abs=1e-12)
+    # East Money's subtractive qfq would give 3.957 - 0.088 = 3.869 on 2025-06-03
+    assert qfq.loc[D("2025-06-03"), "close"] != pytest.approx(3.869, abs=1e-4)
+    assert qfq.attrs["events"] == "2025-06-18 cash 0.088" and qfq.attrs["adjustment"] == "qfq"
+    raw = provider.daily("510300", adjust="factor")  # for the store: raw prices plus the factor
+    assert raw.loc[D("2025-06-17"), "close"] == 3.989 and raw.attrs["adjustment"] == "qfq-multiplicative"
+    assert raw["factor"].iloc[0] == 1.0 and raw.loc[D("2025-06-18"), "factor"] == pytest.approx(3.989 / 3.901)
+    hfq = provider.daily("510300", adjust="hfq")
+    assert hfq.loc[D("2025-06-03"), "close"] == 3.957
+    assert hfq.loc[D("2025-07-04"), "close"] == pytest.approx(4.032 * 3.989 / (3.989 - 0.088), abs=1e-12)
+
+
+def test_east_money_split_found_in_the_fund_split_table(provider, monkeypatch):
+    """512800 split 1:2 on 2025-07-04 (拆分折算日); its raw price halves from 2025-07-07."""
+    cf_calls: list = []
+    monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(em_raw("512800")))
+    monkeypatch.setattr(akshare, "fund_cf_em", returning(splits_2025(), cf_calls))
+    bars = provider.daily("512800")
+    assert cf_calls == [{"year": "2025"}]
+    assert bars.loc[D("2025-07-04"), "close"] == pytest.approx(1.777 / 2, abs=1e-12)
+    assert bars.loc[D("2025-07-07"), "close"] == 0.894
+    assert bars.loc[D("2025-07-04"), "volume"] == 491_442_800  # volume is not adjusted
+    assert bars["close"].pct_change().abs().max() < 0.05
+    assert bars.attrs["events"] == "2025-07-07 split 2" and "fund_cf_em" in bars.attrs["source"]
+    provider.daily("512800", adjust="hfq")
+    assert len(cf_calls) == 1  # the year's table is asked once
+
+
+def test_opening_gap_without_split_table_fails(provider, monkeypatch):
+    monkeypatch.setattr(akshare, "fund_etf_hist_em", returning(em_raw("512800")))
+    monkeypatch.setattr(akshare, "fund_etf_hist_sina", returning(pd.DataFrame()))
+    monkeypatch.setattr(akshare, "fund_cf_em", failing(requests.exceptions.ConnectionError("refused")))
+    with pytest.raises(ProviderError) as exc:
+        provider.daily("512800")
+    _one_line(exc, "gaps on 2025-07-07", "fund splits of 2025 are unavailable")
 
 
 def test_all_etf_sources_failing_is_one_provider_error(provider, monkeypatch):
@@ -286,7 +354,7 @@ def test_retries_then_succeeds(monkeypatch):
 
     monkeypatch.setattr(akshare, "fund_etf_hist_em", flaky)
     bars = AkshareProvider(CallPolicy(timeout=5, attempts=3, backoff=0.0, min_interval=0), throttles={}).daily("562800")
-    assert len(calls) == 3 and bars.attrs["source"] == "akshare:fund_etf_hist_em"
+    assert len(calls) == 3 and bars.attrs["source"] == "akshare:fund_etf_hist_em+fund_etf_dividend_sina"
 
 
 def test_backoff_doubles_and_gives_up():

@@ -146,7 +146,7 @@ def test_window_longer_than_the_data_is_an_error():
     with pytest.raises(ConfigError, match="before the data: 562800 data covers 2021-09-27"):
         run_strategy(STRATEGIES / "ma_timing.toml", start="2015-01-05")
     with pytest.raises(ConfigError, match="after the data"):
-        run_strategy(STRATEGIES / "ma_timing.toml", end="2026-06-30")
+        run_strategy(STRATEGIES / "ma_timing.toml", end="2026-11-30")
 
 
 def test_etf_override_and_its_limits():

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date, today
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
@@ -84,28 +85,49 @@ def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
     return (entry.meta.get("name") if entry else "") or ""
 
 
+def _merge(cached: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
+    """``cached`` followed by ``new`` if they agree on their common bars, else None (fetch all again).
+
+    Raw prices with factors never move: the new factors are scaled to continue the cached ones
+    (they must keep one ratio over the common bars). Adjusted bars are compared as qfq: their
+    closes move when a distribution happened since the last fetch, and qfq levels are never mixed.
+    """
+    overlap = cached.index.intersection(new.index)
+    if not len(overlap) or (has_factor(new) and not has_factor(cached)):
+        return None
+    if not has_factor(new):
+        cached = adjust_bars(cached, "qfq")
+    a, b = cached.loc[overlap, "close"], new.loc[overlap, "close"]
+    if not bool(((a - b).abs() <= 1e-9 + 1e-6 * a.abs()).all()):
+        return None
+    if has_factor(new):
+        ratio = cached.loc[overlap, "factor"] / new.loc[overlap, "factor"]
+        if float(ratio.max() / ratio.min() - 1) > 1e-9:
+            return None
+        new = new.assign(factor=new["factor"] * float(ratio.iloc[0]))
+    merged = pd.concat([cached.loc[cached.index < new.index[0]], new])
+    merged.attrs = dict(new.attrs)
+    return merged
+
+
 def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
     """Fetch what is missing after ``cached`` (or everything) from the first provider that answers.
 
-    Incremental: a few overlapping bars are refetched; if their closes differ from the cache the
-    provider's adjustment has moved (a distribution since the last fetch) and the whole history is
-    fetched again so that qfq levels are never mixed.
+    ETFs are asked for raw prices plus factors where the provider computes them (``gives_factor``),
+    else for qfq bars. Incremental: a few overlapping bars are refetched and merged by
+    :func:`_merge`; when they disagree the whole history is fetched again.
     """
     errors = []
     for provider in sources.provider_list():
+        kwargs = {"adjust": "factor"} if sym.kind == "etf" and getattr(provider, "gives_factor", False) else {}
         try:
             if cached is not None and len(cached) > 5:
-                start = cached.index[-5].date()
-                new = provider.daily(sym, start=start)
-                overlap = cached.index.intersection(new.index)
-                same = len(overlap) > 0 and bool(
-                    ((cached.loc[overlap, "close"] - new.loc[overlap, "close"]).abs()
-                     <= 1e-9 + 1e-6 * cached.loc[overlap, "close"].abs()).all())
-                if same:
-                    merged = pd.concat([cached.loc[cached.index < new.index[0]], new])
-                    merged.attrs = dict(new.attrs)
+                merged = _merge(cached, provider.daily(sym, start=cached.index[-5].date(), **kwargs))
+                if merged is not None:
+                    if has_factor(merged):
+                        return validate_factor_bars(merged, sym.code, origin=provider.name)
                     return validate_bars(merged, sym.code, origin=provider.name)
-            return provider.daily(sym)
+            return provider.daily(sym, **kwargs)
         except ProviderError as exc:
             errors.append(f"{provider.name}: {exc}")
         except OSError as exc:
@@ -133,6 +155,7 @@ def load_prices(
     start: str | date | None = None,
     end: str | date | None = None,
     refresh: bool = False,
+    adjust: str = "qfq",
     *,
     sources: DataSources | None = None,
 ) -> pd.DataFrame:
@@ -141,6 +164,11 @@ def load_prices(
     ``start``/``end`` are inclusive dates. Without ``refresh`` nothing is fetched: the fetched
     store or else the committed snapshot answers. With ``refresh`` the providers are asked for
     the missing bars first; if all fail, cached data is returned and one line says so.
+
+    ``adjust``: ``qfq`` (default; multiplicative, the last stored bar unchanged), ``hfq`` (the
+    first bar unchanged) or ``none`` (raw prices), computed from the stored raw prices and
+    adjustment factor (:mod:`quantkit.data.adjust`). A series stored without factors (East
+    Money's subtractive qfq, see ``quantkit data list``) answers ``qfq`` only.
     """
     sym = normalize_symbol(symbol)
     start_ts, end_ts = parse_date(start, "start"), parse_date(end, "end")
@@ -160,6 +188,7 @@ def load_prices(
         raise DataUnavailableError(
             f"no data for {sym.code}: not in the data_cache snapshot or store; run `quantkit fetch {sym.code}` "
             "when online, or `quantkit data import FILE --symbol " + sym.code + "`")
+    frame = adjust_bars(frame, adjust, sym.code)
     out = frame.loc[start_ts:end_ts] if (start_ts is not None or end_ts is not None) else frame
     if out.empty:
         raise DataUnavailableError(
@@ -258,8 +287,16 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
     return outcomes
 
 
+def _with_adjustment(row: Mapping) -> str:
+    adjustment = row.get("adjustment")
+    return f"{row['source']} ({adjustment})" if row["kind"] == "etf" and adjustment else row["source"]
+
+
 def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
-    """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days)."""
+    """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days).
+
+    ``source`` names an ETF's price adjustment too, e.g. ``snapshot (qfq-multiplicative)``: raw
+    prices with factors, or ``qfq-subtractive-em`` (East Money's qfq, no factors known)."""
     src = sources or default_sources()
     rows = {}
     for key, meta in src.snapshot.manifest.items():
@@ -271,7 +308,7 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
                                         "source": meta.get("source", "store")}
     table = pd.DataFrame([
         {"symbol": r["symbol"], "name": r.get("name", ""), "kind": r["kind"], "first_date": r["first_date"],
-         "last_date": r["last_date"], "rows": r["rows"], "source": r["source"],
+         "last_date": r["last_date"], "rows": r["rows"], "source": _with_adjustment(r),
          "age_days": (today() - date.fromisoformat(r["last_date"])).days}
         for r in rows.values()
     ])
@@ -295,7 +332,7 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
                         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     src = sources or default_sources()
     snap = src.snapshot.entry(sym.code)
-    if snap is not None and snap.meta.get("adjustment") != adjustment:
+    if snap is not None and str(snap.meta.get("adjustment")).split("-")[0] != adjustment:
         say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
                  f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
     src.store.write(sym.code, frame, name=name_of(sym, src))

@@ -11,6 +11,10 @@ Columns (all float64):
 
 Frame attributes (``df.attrs``): ``symbol``, ``adjustment`` (``qfq``/``hfq``/``none``),
 ``source``, ``fetched_at`` (ISO timestamp).
+
+Stored snapshot files of ETFs with known distributions and splits hold raw prices plus a
+``factor`` column (``adjustment: qfq-multiplicative`` in the manifest); ``load_prices`` turns
+them into canonical bars (see :mod:`quantkit.data.adjust`).
 """
 
 from __future__ import annotations
