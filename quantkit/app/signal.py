@@ -119,9 +119,13 @@ def market_signal(as_of: pd.Timestamp, index: str = DEFAULT_MARKET,
 
 def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, index: str = DEFAULT_MARKET,
                    extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The rise-versus-crowding table of ``universe`` (plus ``extra`` codes) on ``as_of``."""
+    """The rise-versus-crowding table of ``universe`` plus ``extra`` codes on ``as_of``.
+
+    One definition for ``signal`` and ``weekly``: quadrants split at the median rise of
+    ``universe`` (the theme ETFs by default); ``extra`` ETFs are placed against it, so an ETF's
+    quadrant does not depend on which other ETFs are being looked at."""
     codes = tuple(dict.fromkeys([*universe, *extra]))
-    return quadrants(as_of=as_of, **load_rotation_inputs(codes, index, end=as_of.date()))
+    return quadrants(as_of=as_of, reference=universe, **load_rotation_inputs(codes, index, end=as_of.date()))
 
 
 def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:

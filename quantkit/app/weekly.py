@@ -3,9 +3,9 @@
 :func:`build_weekly` computes, as of one session and from data up to it only, the numbers that
 ``quantkit signal --json`` prints for each ETF of a universe — with the same functions
 (:func:`~quantkit.app.signal.market_signal`, :func:`~quantkit.app.signal.quadrant_table`,
-:func:`~quantkit.app.signal.etf_state`) — plus the weekly return (last five sessions). Quadrants
-are relative to the report's universe (the median rise splits them), so for the default theme
-universe they equal ``signal``'s.
+:func:`~quantkit.app.signal.etf_state`) — plus the weekly return (last five sessions).
+Quadrants split at the median rise of the theme universe for any watchlist, exactly as in
+``signal``, so an ETF's quadrant is the same in both.
 
 :func:`write_weekly` writes ``weekly-YYYY-MM-DD.{html,md,json}`` (named by the as-of session,
 rendered by :mod:`quantkit.report.weekly`) atomically under a lock on the output folder, after
@@ -120,7 +120,7 @@ def build_weekly(as_of: Any = None, universe: Sequence[str] = THEME_ETFS, index:
     day = resolve_weekly_as_of(calendar, as_of, now)
     idx = normalize_symbol(index).code
     market = market_signal(day, idx, valuation_index)
-    table = quadrant_table(day, tuple(bars), idx)
+    table = quadrant_table(day, THEME_ETFS, idx, extra=tuple(bars))
     rows = [watchlist_row(code, name_of(code), b, day, table) for code, b in bars.items()]
     warnings = [f"{r['symbol']} {r['name']}: no bar on {day.date()} (last {r['last_date'] or 'none'})"
                 for r in rows if r["last_date"] != str(day.date())]

@@ -14,9 +14,9 @@ Conventions (DESIGN §5):
   day are never sold on that day (checked on every run).
 - Idle cash earns nothing unless ``cash_rate`` > 0: then it sits in a synthetic money-market
   column (not a symbol, not counted as exposure) re-sized whenever real orders are placed.
-- A symbol whose data ends before the last session is closed out on its last bar (it cannot
-  be traded afterwards). This uses one bar of foresight about the data ending; it never
-  occurs when all symbols cover the window.
+- A symbol whose data ends before the last session is sold on the first session it has no
+  bar, at its last close (the trade list says so in ``note``): nothing is known about the data
+  ending until that session, so cutting future bars never changes past results.
 
 The commission minimum cannot be expressed by vectorbt directly (``fees`` is a fraction,
 ``fixed_fees`` a constant). Each order's fee is either proportional or the minimum, so the
@@ -85,6 +85,7 @@ class Simulation:
     orders: np.ndarray        # the target-percent order array given to vectorbt (NaN = none)
     fixed_fee: np.ndarray     # bool: order charged the minimum commission instead of the rate
     passes: int
+    exit_row: np.ndarray      # per column: the session of the closing sale after its data ended (−1: none)
 
 
 def _replay(records: np.ndarray, n: int, m: int, close: np.ndarray, init_cash: float,
@@ -110,12 +111,12 @@ def _replay(records: np.ndarray, n: int, m: int, close: np.ndarray, init_cash: f
     return positions, cash, equity, weights
 
 
-def _place_orders(decisions: np.ndarray, tradable: np.ndarray, last_row: np.ndarray) -> np.ndarray:
+def _place_orders(decisions: np.ndarray, tradable: np.ndarray, exit_row: np.ndarray) -> np.ndarray:
     """Orders per session from decisions per close: shift one session; wait for the symbol's next bar.
 
     ``decisions[t, j]`` (NaN = none) executes at the first tradable session after t unless a
-    newer decision arrives first. A symbol whose data ends before the last session
-    (``last_row[j] < n − 1``) gets a closing order (target 0) on its last bar.
+    newer decision arrives first. A symbol whose data has ended (``exit_row[j] ≥ 0``: the first
+    session without its bar) gets a closing order (target 0) there and none after.
     """
     n, m = decisions.shape
     orders = np.full((n, m), np.nan)
@@ -134,15 +135,14 @@ def _place_orders(decisions: np.ndarray, tradable: np.ndarray, last_row: np.ndar
                     pending = np.nan
                 else:
                     orders[r, j] = np.nan
-    for j in range(m):
-        if 0 <= last_row[j] < n - 1:
-            orders[last_row[j], j] = 0.0
-            orders[last_row[j] + 1:, j] = np.nan
+    for j in np.flatnonzero(exit_row >= 0):
+        orders[exit_row[j], j] = 0.0
+        orders[exit_row[j] + 1:, j] = np.nan
     return orders
 
 
 def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradable: np.ndarray,
-              last_row: np.ndarray, execution: ExecutionParams, costs: CostParams,
+              exit_row: np.ndarray, execution: ExecutionParams, costs: CostParams,
               cash_sharing: bool) -> tuple[np.ndarray, np.ndarray]:
     """First guess of the threshold decisions and commission regimes, by a plain numpy pass over sessions.
 
@@ -160,7 +160,6 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
     pending = np.full(m, np.nan)
     mask = np.zeros((n, m), dtype=bool)
     fixed = np.zeros((n, m), dtype=bool)
-    exit_row = np.where((last_row >= 0) & (last_row < n - 1), last_row, -1)
 
     def fee_of(v: np.ndarray) -> np.ndarray:
         return np.where(v > 0, np.maximum(rate * v, minimum), 0.0) if minimum > 0 else rate * v
@@ -252,6 +251,11 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     tradable = tradable & np.isfinite(order_price) & (order_price > 0)
     has_bar = tradable.any(axis=0)
     last_row = np.where(has_bar, n - 1 - np.argmax(tradable[::-1], axis=0), -1)
+    exit_row = np.where(has_bar & (last_row < n - 1), last_row + 1, -1)
+    order_price = np.array(order_price, dtype=float)
+    for j in np.flatnonzero(exit_row >= 0):  # the closing sale: first session without a bar, at the last close
+        order_price[exit_row[j], j] = close[last_row[j], j]
+        tradable[exit_row[j], j] = True
 
     price = np.array(order_price, dtype=float)
     val_close = np.array(close, dtype=float)
@@ -269,7 +273,7 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     decided = ~np.isnan(targets)
     # first guesses: decisions that pass the threshold, orders charged the minimum commission
     mask, fixed_real = _presolve(targets, np.asarray(order_price, dtype=float), np.asarray(close, dtype=float),
-                                 tradable, last_row, execution, costs, cash_sharing)
+                                 tradable, exit_row, execution, costs, cash_sharing)
     fixed = np.zeros((n, m), dtype=bool)
     fixed[:, :m_real] = fixed_real & use_min
     flips = np.zeros((n, m), dtype=np.int8)
@@ -278,7 +282,7 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     init_cash = execution.initial_cash
 
     for passes in range(1, _MAX_PASSES + 1):
-        orders_real = _place_orders(np.where(mask, targets, np.nan), tradable, last_row)
+        orders_real = _place_orders(np.where(mask, targets, np.nan), tradable, exit_row)
         if with_cash:
             orders = np.column_stack([orders_real, cash_target])
         else:
@@ -346,7 +350,7 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     pairs = rec["idx"] * m + rec["col"]
     if len(np.unique(pairs)) != len(pairs):  # T+1: one order per symbol per session
         raise RuntimeError("more than one order for a symbol in one session (T+1 would be violated)")
-    return Simulation(rec, positions, cash, equity, weights, orders, fixed, passes)
+    return Simulation(rec, positions, cash, equity, weights, orders, fixed, passes, exit_row)
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,6 +505,9 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
     positions = pd.DataFrame(sim.positions[:, :m_real], index=calendar, columns=symbols)
     weights = pd.DataFrame(sim.weights[:, :m_real], index=calendar, columns=symbols)
     rec = sim.records[sim.records["col"] < m_real]
+    ended = sim.exit_row[rec["col"]] == rec["idx"]
+    notes = [f"data ends {calendar[i - 1].date()}: sold at its last close" if e else ""
+             for e, i in zip(ended, rec["idx"])]
     trades = pd.DataFrame({
         "date": calendar[rec["idx"]],
         "symbol": np.asarray(symbols, dtype=object)[rec["col"]],
@@ -509,13 +516,16 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
         "price": rec["price"],
         "value": rec["size"] * rec["price"],
         "fee": rec["fees"],
+        "note": notes,
     }).sort_values(["date", "side", "symbol"], kind="stable").reset_index(drop=True)
 
     bench_r, bench_label = benchmark_returns_of(calendar, arrays.closes, benchmark)
     bench_equity = (execution.initial_cash * (1.0 + bench_r).cumprod()).rename("benchmark_equity")
     metrics = summarize(returns, bench_r, trades, weights, equity)
     metrics["solver_passes"] = sim.passes
-    bench_metrics = summarize(bench_r)
+    held = pd.Series(1.0, index=calendar)
+    held.iloc[0] = 0.0  # bought at the first close: held during every later session
+    bench_metrics = summarize(bench_r, exposure=held)
 
     all_params = {"execution": execution.to_dict(), "costs": costs.to_dict(), **(params or {})}
     extras = dict(extras or {})

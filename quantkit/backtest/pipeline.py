@@ -151,6 +151,19 @@ def check_window(frames: Mapping[str, pd.DataFrame], start: Any, end: Any) -> tu
     return s, e
 
 
+def _no_decision(strategy: Strategy, inputs: ModelInputs, weights: pd.DataFrame, start: pd.Timestamp | None,
+                 end: pd.Timestamp | None) -> str:
+    """Why a window holds no decision, in one line: the window and the span of every input."""
+    first = weights.index[0].date() if len(weights) else start.date() if start is not None else "start"
+    last = weights.index[-1].date() if len(weights) else end.date() if end is not None else "end"
+    spans = [f"{role} {f.attrs.get('symbol') or ''} {f.index[0].date()}..{f.index[-1].date()}".replace("  ", " ")
+             for role, f in inputs.data.items() if len(f)]
+    inputs_text = f" (inputs: {', '.join(spans)})" if spans else ""
+    return (f"{strategy.source}: the {strategy.kind} model takes no decision from {first} to {last}{inputs_text}: "
+            "an input ends before the window or is older than its maximum age, or a window or start parameter "
+            "needs more history than the data holds; nothing to backtest")
+
+
 def _sources(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict]:
     """Where each traded symbol's bars came from and their last date (from the frames' attributes)."""
     return {s: {"source": str(f.attrs.get("source") or "unknown"), "adjustment": f.attrs.get("adjustment"),
@@ -188,6 +201,8 @@ def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start:
     inputs = load_inputs(model, strategy.params, symbols, e, prices=full)
     output = build_target_weights(strategy, inputs, s)
     weights = output.weights
+    if not weights.notna().to_numpy().any():
+        raise ConfigError(_no_decision(strategy, inputs, weights, s, e))
     if start is None and model.window_start is None:
         decided = weights.index[weights.notna().any(axis=1)]
         if len(decided):

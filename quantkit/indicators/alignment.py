@@ -6,21 +6,28 @@ import numpy as np
 import pandas as pd
 
 
+#: weekdays the exchange can stay closed in a row (Spring Festival, National Day: up to 6–7)
+HOLIDAY_WEEKDAYS = 8
+
+
 def asof_rows(src: pd.DatetimeIndex, dates: pd.DatetimeIndex, max_age: int | None = None) -> np.ndarray:
     """Row of ``src`` to use on each of ``dates``: the last on or before it (never a later one).
 
-    −1 where there is none, or where it is more than ``max_age`` sessions of ``dates`` old — age
-    counted from the first of ``dates`` on or after the observation (0 on that session) — so
-    data that stops does not drive decisions forever.
+    −1 where there is none, or where it is too old: more than ``max_age`` sessions of ``dates``
+    old — counted from the first of ``dates`` on or after the observation (0 on that session) —
+    or more than ``max_age + HOLIDAY_WEEKDAYS`` weekdays old (so an observation from before the
+    first of ``dates``, e.g. a series that stopped years before the window, is never fresh).
+    Data that stops does not drive decisions forever.
     """
     pos = src.searchsorted(dates, side="right") - 1
     if len(src) == 0:
         return np.full(len(dates), -1)
     if max_age is None:
         return np.where(pos >= 0, pos, -1)
-    first_usable = dates.searchsorted(src[np.maximum(pos, 0)], side="left")
-    age = np.arange(len(dates)) - first_usable
-    return np.where((pos >= 0) & (age <= max_age), pos, -1)
+    seen = src[np.maximum(pos, 0)]
+    age = np.arange(len(dates)) - dates.searchsorted(seen, side="left")
+    weekdays = np.busday_count(seen.values.astype("datetime64[D]"), dates.values.astype("datetime64[D]"))
+    return np.where((pos >= 0) & (age <= max_age) & (weekdays <= max_age + HOLIDAY_WEEKDAYS), pos, -1)
 
 
 def carry_forward(values: pd.Series, dates: pd.DatetimeIndex, max_age: int | None = None) -> pd.Series:

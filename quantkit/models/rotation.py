@@ -172,8 +172,11 @@ def _row_at(px_all: pd.Series, amt_known: pd.Series, components: dict[str, pd.Se
     return row
 
 
-def _table(rows: dict[str, dict], as_of: pd.Timestamp) -> pd.DataFrame:
-    """Rows of one date as the quadrant table: types, cross-sectional median split, quadrants."""
+def _table(rows: dict[str, dict], as_of: pd.Timestamp, reference: Iterable[str] | None = None) -> pd.DataFrame:
+    """Rows of one date as the quadrant table: types, cross-sectional median split, quadrants.
+
+    The median rise is taken over the placed members of ``reference`` (default: every row), so
+    an extra ETF is placed against the reference universe without moving its median."""
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table.index = pd.Index([str(s) for s in table.index], name="symbol")
     table["bars"] = table["bars"].astype("int64")
@@ -183,7 +186,8 @@ def _table(rows: dict[str, dict], as_of: pd.Timestamp) -> pd.DataFrame:
         table[col] = pd.to_datetime(table[col])
 
     placed = table["reason"] == ""
-    median = float(table.loc[placed, "rise"].median()) if placed.any() else float("nan")
+    members = placed if reference is None else placed & table.index.isin([str(s) for s in reference])
+    median = float(table.loc[members, "rise"].median()) if members.any() else float("nan")
     high_rise = table["rise"] > median
     high_crowd = table["crowding"] > 0.5
     quadrant = np.select([high_rise & high_crowd, high_rise & ~high_crowd, ~high_rise & ~high_crowd],
@@ -198,8 +202,8 @@ def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amo
                     lookback: int = RotationParams.lookback, anchor: object = None,
                     turnover: pd.DataFrame | None = None, history_start: object = RotationParams.history_start,
                     window: int = RotationParams.window, volume: pd.DataFrame | None = None, *,
-                    method: str = RotationParams.method,
-                    params: RotationParams | None = None) -> dict[pd.Timestamp, pd.DataFrame]:
+                    method: str = RotationParams.method, params: RotationParams | None = None,
+                    reference: Iterable[str] | None = None) -> dict[pd.Timestamp, pd.DataFrame]:
     """:func:`quadrants` on each of ``dates`` in one pass: ``{resolved as-of: table}``.
 
     Identical to calling :func:`quadrants` date by date (each table uses data up to its date
@@ -231,14 +235,16 @@ def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amo
               for name, f in (("close", close), ("amount", amount), ("volume", volume), ("turnover", turnover))}
     market = market.loc[market.index <= last]
     per_symbol = {symbol: _symbol_rows(symbol, frames, market, as_ofs, p, anchor_ts) for symbol in close.columns}
-    return {day: _table({s: rows[i] for s, rows in per_symbol.items()}, day) for i, day in enumerate(as_ofs)}
+    reference = None if reference is None else tuple(reference)
+    return {day: _table({s: rows[i] for s, rows in per_symbol.items()}, day, reference)
+            for i, day in enumerate(as_ofs)}
 
 
 def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: pd.Series, as_of: object,
               lookback: int = RotationParams.lookback, anchor: object = None, turnover: pd.DataFrame | None = None,
               history_start: object = RotationParams.history_start, window: int = RotationParams.window,
               volume: pd.DataFrame | None = None, *, method: str = RotationParams.method,
-              params: RotationParams | None = None) -> pd.DataFrame:
+              params: RotationParams | None = None, reference: Iterable[str] | None = None) -> pd.DataFrame:
     """Rise, crowding and quadrant of each symbol at ``as_of`` (one row per column of ``close``).
 
     Inputs are frames indexed by date with one column per symbol: ``close`` (CNY), ``amount``
@@ -252,10 +258,11 @@ def quadrants(close: pd.DataFrame, amount: pd.DataFrame | None, market_amount: p
     ``amount_share, turnover_rate`` (``window``-day averages, decimal), ``volatility`` (daily,
     decimal), their percentiles ``*_pct`` and ``crowding`` (fractions in [0, 1]), ``quadrant``
     (1–4, missing when a reason is given), ``amount_estimated`` (bool), ``reason`` (empty when
-    placed). ``attrs``: ``as_of`` (resolved) and ``rise_median``.
+    placed). ``attrs``: ``as_of`` (resolved) and ``rise_median``. The rise median splitting the
+    quadrants is that of the placed ``reference`` symbols (default: all of them).
     """
     tables = quadrant_tables(close, amount, market_amount, [as_of], lookback, anchor, turnover, history_start,
-                             window, volume, method=method, params=params)
+                             window, volume, method=method, params=params, reference=reference)
     return next(iter(tables.values()))
 
 
@@ -325,6 +332,8 @@ def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex
     holdings: dict = {}
     table = None
     for day, table in tables.items():
+        if not table["quadrant"].notna().any():
+            continue  # no ETF can be placed yet (history shorter than the lookback): no decision
         chosen = select_rotation(table, preferred=rotation.preferred, top_k=rotation.top_k)
         row = pd.Series(0.0, index=symbols)
         if chosen:
