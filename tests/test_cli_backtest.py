@@ -131,9 +131,13 @@ def test_set_with_a_nonexistent_key(capsys):
     assert "costs.comission: no such key" in line
 
 
-def test_window_longer_than_the_data(capsys):
-    line = one_line_error(*run(capsys, "backtest", MA, "--start", "2010-01-04")[::2])
-    assert "before the data" in line and "2021-09-27" in line
+def test_window_without_data_is_an_error_and_an_early_start_a_note(capsys):
+    line = one_line_error(*run(capsys, "backtest", MA, "--start", "2010-01-04", "--end", "2012-01-04")[::2])
+    assert "window ends 2012-01-04, before the data" in line and "2021-09-27" in line
+    code, out, err = run(capsys, "backtest", MA, "--start", "2010-01-04")
+    assert code == 0 and err.strip().splitlines() == [
+        "window starts 2010-01-04, before the data (562800 data covers 2021-09-27 to 2026-09-24): starting at 2021-09-27"]
+    assert "2021-09-27 to 2026-09-24" in out
 
 
 def test_empty_universe(capsys, tmp_path):

@@ -142,9 +142,14 @@ def test_empty_universe_is_an_error(tmp_path):
         run_strategy(s)
 
 
-def test_window_longer_than_the_data_is_an_error():
-    with pytest.raises(ConfigError, match="before the data: 562800 data covers 2021-09-27"):
-        run_strategy(STRATEGIES / "ma_timing.toml", start="2015-01-05")
+def test_window_before_the_data_starts_at_its_first_bar_and_after_it_is_an_error(caplog):
+    with caplog.at_level("WARNING", logger="quantkit"):
+        early = run_strategy(STRATEGIES / "ma_timing.toml", start="2015-01-05")
+    assert early.start == pd.Timestamp("2021-09-27")  # 562800's first bar; no decision yet, so it waits in cash
+    assert "window starts 2015-01-05, before the data (562800 data covers 2021-09-27" in caplog.text
+    assert "starting at 2021-09-27" in caplog.text
+    with pytest.raises(ConfigError, match="window ends 2015-06-30, before the data"):
+        run_strategy(STRATEGIES / "ma_timing.toml", start="2015-01-05", end="2015-06-30")
     with pytest.raises(ConfigError, match="after the data"):
         run_strategy(STRATEGIES / "ma_timing.toml", end="2026-11-30")
 

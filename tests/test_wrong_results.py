@@ -97,3 +97,129 @@ def test_signal_and_weekly_place_an_etf_in_the_same_quadrant_for_any_watchlist(t
     theme = build_weekly(as_of="2026-01-23")
     assert report["rise_median"] == theme["rise_median"]
     assert not np.isnan(report["rise_median"])
+
+
+# --------------------------------------------------------------------------------------------
+# bad input gives one line, outputs are never partial
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("grid, words", [
+    (["short=nan,5"], "finite"), (["short=inf"], "finite"), (["long=1e400"], "finite"), (["short=5:inf:5"], "finite"),
+    (["short=5", "short=10"], "given twice"), (["band=-0.01"], "band must be ≥ 0"), (["short=5.5"], "whole numbers"),
+])
+def test_bad_grids_are_one_line_errors(capsys, grid, words):
+    from conftest import run_cli
+
+    argv = ["sweep", str(MA)] + [a for g in grid for a in ("--grid", g)] + ["--quiet"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_top_must_be_positive(capsys):
+    from conftest import run_cli
+
+    code, _, err = run_cli(capsys, "sweep", str(MA), "--grid", "short=10", "--top", "-5")
+    assert code == 2 and "give at least 1" in err
+
+
+@pytest.mark.parametrize("index", [
+    pd.DatetimeIndex(["2024-01-03", "2024-01-02", "2024-01-04"]),
+    pd.DatetimeIndex(["2024-01-02", "2024-01-02", "2024-01-03"]),
+])
+def test_model_entry_points_refuse_unsorted_or_duplicate_dates(index):
+    from quantkit.models import profit_effect, timing_regime
+
+    close = pd.Series([1.0, 1.1, 1.2], index=index)
+    for f in (lambda: timing_regime(close, short=1, long=2), lambda: profit_effect(close, 2)):
+        with pytest.raises(ConfigError, match="sorted|twice"):
+            f()
+
+
+def test_weekly_markdown_escapes_names():
+    from quantkit.report.weekly import _md
+
+    assert _md("</script><script>alert(1)</script>") == "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert _md("a|b*c_[d]") == "a\\|b\\*c\\_\\[d\\]"
+
+
+def test_json_output_onto_a_directory_names_the_directory(capsys, tmp_path):
+    from conftest import run_cli
+
+    code, out, err = run_cli(capsys, "backtest", str(MA), "--json", str(tmp_path))
+    assert code == 1 and err.strip() == f"quantkit: error: is a directory: give a file name ({tmp_path})"
+
+
+def test_json_output_is_replaced_atomically(capsys, tmp_path, monkeypatch):
+    import os
+
+    from conftest import run_cli
+
+    target = tmp_path / "r.json"
+    target.write_text('{"valid": true}\n', encoding="utf-8")
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    code, _, err = run_cli(capsys, "backtest", str(MA), "--json", str(target))
+    assert code == 1 and "No space left on device" in err
+    assert target.read_text(encoding="utf-8") == '{"valid": true}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]   # the temporary file is gone too
+
+
+def _weekly_report():
+    from quantkit.app.weekly import build_weekly
+
+    return build_weekly(as_of="2026-01-23", universe=("562800", "560860"))
+
+
+def test_a_weekly_set_interrupted_after_its_commit_is_finished_by_the_next_run(tmp_path, monkeypatch):
+    import os
+
+    from quantkit.app import weekly
+
+    report = _weekly_report()
+    real = os.replace
+    calls = []
+
+    def dies_after_one(src, dst):
+        if str(dst).startswith(str(tmp_path / "weekly-")) and calls:
+            raise KeyboardInterrupt  # the process is stopped between two renames
+        calls.append(dst)
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", dies_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        weekly.write_weekly(report, tmp_path)
+    monkeypatch.setattr(os, "replace", real)
+    assert (tmp_path / weekly.JOURNAL).exists()               # committed but not finished
+    weekly.recover_sets(tmp_path)                              # what the next run does first, under the lock
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock"))
+    assert names == ["weekly-2026-01-23.html", "weekly-2026-01-23.json", "weekly-2026-01-23.md"]
+
+
+def test_a_weekly_set_interrupted_before_its_commit_leaves_nothing(tmp_path, monkeypatch):
+    from quantkit.app import weekly
+    from quantkit.data import store
+
+    report = _weekly_report()
+
+    def dies(path, data):
+        raise KeyboardInterrupt  # stopped while writing the journal
+
+    monkeypatch.setattr(store, "atomic_write_bytes", dies)
+    with pytest.raises(KeyboardInterrupt):
+        weekly.write_weekly(report, tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.glob(".weekly-*.new")) != []   # temporaries of the unfinished set
+    out = weekly.write_weekly(report, tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock"))
+    assert names == ["weekly-2026-01-23.html", "weekly-2026-01-23.json", "weekly-2026-01-23.md"]
+    assert out.json.read_text(encoding="utf-8").startswith("{")
+
+
+def test_a_backtest_result_prints_as_one_line():
+    from quantkit import run_strategy
+
+    text = repr(run_strategy(MA))
+    assert text.startswith("<BacktestResult ma_timing: 562800, 2022-03-28..2026-09-24") and "\n" not in text

@@ -230,9 +230,52 @@ class WeeklyFiles:
     report: dict = field(default_factory=dict)
 
 
+JOURNAL = ".weekly.journal"
+
+
+def _write_set(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write several files of ``folder`` as one: each to ``.<name>.new`` (synced), then a journal of
+    the renames (written atomically: the commit point), then the renames. An interrupted set is
+    finished or undone by :func:`recover_sets`, so readers never see part of a set for long and the
+    next run leaves no partial set and no temporary file."""
+    import os
+
+    from quantkit.data.store import atomic_write_bytes
+
+    for name, data in files.items():
+        with open(folder / f".{name}.new", "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(folder / f".{name}.new", 0o644)
+    atomic_write_bytes(folder / JOURNAL, json.dumps(list(files)).encode())
+    recover_sets(folder)
+
+
+def recover_sets(folder: Path) -> None:
+    """Finish the renames of a committed set (its journal exists) and remove the temporary files of
+    a set that was never committed. Call under the folder's lock."""
+    import os
+
+    journal = folder / JOURNAL
+    if journal.exists():
+        try:
+            names = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            names = []  # a journal is written atomically; an unreadable one commits nothing
+        for name in names:
+            tmp = folder / f".{name}.new"
+            if tmp.exists():
+                os.replace(tmp, folder / name)
+        journal.unlink()
+    for stray in [*folder.glob(".weekly-*.new"), *folder.glob(".weekly-*.tmp")]:
+        stray.unlink(missing_ok=True)
+
+
 def write_weekly(report: Mapping[str, Any], out_dir: str | Path = "reports/weekly",
                  now: datetime | None = None, lock_timeout: float = LOCK_TIMEOUT) -> WeeklyFiles:
-    """Write ``weekly-<as_of>.{html,md,json}`` into ``out_dir`` atomically, under a lock on the folder.
+    """Write ``weekly-<as_of>.{html,md,json}`` into ``out_dir`` as one set (all three or none), under
+    a lock on the folder.
 
     The previous report is the newest JSON in ``out_dir`` with an earlier as-of date; the
     changes against it are added to the report (``previous_as_of``, ``changes``). Writing the same
@@ -240,22 +283,22 @@ def write_weekly(report: Mapping[str, Any], out_dir: str | Path = "reports/weekl
     """
     from filelock import FileLock, Timeout
 
-    from quantkit.report.html import atomic_write_text
-
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     as_of = report["as_of"]
     try:
         with FileLock(str(folder / ".weekly.lock"), timeout=lock_timeout):
+            recover_sets(folder)
             prev = previous_report(folder, as_of)
             full = {**{k: v for k, v in report.items() if k not in ("previous_as_of", "changes")},
                     "previous_as_of": prev["as_of"] if prev else None,
                     "changes": changes_between(prev, report) if prev else []}
             full = clean_json(full)
-            stem = folder / f"weekly-{as_of}"
-            md = atomic_write_text(stem.with_suffix(".md"), render_markdown(full))
-            html = atomic_write_text(stem.with_suffix(".html"), render_weekly_html(full, now))
-            js = atomic_write_text(stem.with_suffix(".json"), to_json(full))
+            stem = f"weekly-{as_of}"
+            _write_set(folder, {f"{stem}.md": render_markdown(full).encode("utf-8"),
+                                f"{stem}.html": render_weekly_html(full, now).encode("utf-8"),
+                                f"{stem}.json": to_json(full).encode("utf-8")})
     except Timeout:
         raise ReportLockedError(f"{folder}: another weekly run held the lock for over {lock_timeout:.0f} s") from None
-    return WeeklyFiles(as_of, html, md, js, full["previous_as_of"], full["changes"], full)
+    return WeeklyFiles(as_of, folder / f"{stem}.html", folder / f"{stem}.md", folder / f"{stem}.json",
+                       full["previous_as_of"], full["changes"], full)

@@ -14,6 +14,7 @@ that close and the engine trades them on the next session.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -129,7 +130,12 @@ def build_target_weights(strategy: Strategy, inputs: ModelInputs, start: pd.Time
 
 
 def check_window(frames: Mapping[str, pd.DataFrame], start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """Validate ``start``/``end`` against the data of the traded symbols: a window longer than the data is an error."""
+    """Validate ``start``/``end`` against the data of the traded symbols.
+
+    A window starting before the data starts at its first bar (with a logged note, as other
+    backtesters do); a window that holds no data at all (starting after the last bar or ending
+    before the first), or ending after the last bar, is an error.
+    """
     from quantkit.data.api import check_range
     from quantkit.data.calendar import parse_date
 
@@ -140,14 +146,16 @@ def check_window(frames: Mapping[str, pd.DataFrame], start: Any, end: Any) -> tu
     symbols = list(frames)
     what = symbols[0] if len(symbols) == 1 else f"the {len(symbols)} symbols"
     span = f"{what} data covers {first.date()} to {last.date()}"
-    if s is not None and s < first:
-        raise ConfigError(f"window starts {s.date()}, before the data: {span}")
     if e is not None and e > last:
         raise ConfigError(f"window ends {e.date()}, after the data: {span}")
     if s is not None and s > last:
         raise ConfigError(f"window starts {s.date()}, after the data: {span}")
     if e is not None and e < first:
         raise ConfigError(f"window ends {e.date()}, before the data: {span}")
+    if s is not None and s < first:
+        logging.getLogger("quantkit.backtest").warning(f"window starts {s.date()}, before the data ({span}): "
+                                                       f"starting at {first.date()}")
+        s = first
     return s, e
 
 

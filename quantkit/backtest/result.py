@@ -15,7 +15,7 @@ JSON_METRICS = tuple(m.key for m in METRICS if m.headline)
 JSON_BENCHMARK_METRICS = tuple(m.key for m in METRICS if m.headline and m.benchmark)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BacktestResult:
     """The outcome of one backtest.
 
@@ -57,6 +57,14 @@ class BacktestResult:
     kind: str = ""
     sections: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        more = f" +{len(self.symbols) - 3}" if len(self.symbols) > 3 else ""
+        return (f"<BacktestResult {self.strategy or 'weights'}: {', '.join(self.symbols[:3])}{more}, "
+                f"{self.start.date()}..{self.end.date()}, {len(self.equity)} sessions, "
+                f"total {m.get('total_return', float('nan')):+.2%}, Sharpe {m.get('sharpe', float('nan')):.2f}, "
+                f"max DD {m.get('max_drawdown', float('nan')):.2%}, {len(self.trades)} orders>")
 
     @property
     def benchmark_returns(self) -> pd.Series:

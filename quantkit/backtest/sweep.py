@@ -81,6 +81,8 @@ def parse_grid_values(key: str, text: str) -> list:
         numbers = [float(p) for p in (text.split(":") if ":" in text else text.split(",")) if p.strip()]
     except ValueError:
         raise bad from None
+    if not all(np.isfinite(numbers)):
+        raise ConfigError(f"--grid {key}={text}: every number must be finite (no nan, inf or overflow)")
     if ":" in text:
         if len(numbers) != 3:
             raise bad
@@ -111,13 +113,15 @@ def parse_grid(items: Iterable[str]) -> dict[str, list]:
         if "=" not in item:
             raise ConfigError(f"--grid {item!r}: expected name=start:stop:step or name=a,b,c (e.g. short=5:60:5)")
         key, text = item.split("=", 1)
+        if key.strip() in grid:
+            raise ConfigError(f"--grid {key.strip()} is given twice: put every value in one --grid {key.strip()}=…")
         grid[key.strip()] = parse_grid_values(key.strip(), text)
     return grid
 
 
 def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence], etf: str | None = None,
                    start=None, end=None, n_splits: int | None = None, overrides: Iterable[str] = (),
-                   progress: bool = True) -> SweepResult:
+                   progress: bool = False) -> SweepResult:
     """:func:`sweep_timing` of a timing strategy (object or TOML path) over ``grid``.
 
     Names missing from ``grid`` (``short``, ``long``, ``band``) keep the strategy's values; weights,
@@ -149,7 +153,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
                  weights: RegimeWeights = RegimeWeights(), inclusive: bool = TimingParams.inclusive,
                  execution: ExecutionParams = ExecutionParams(),
                  costs: CostParams = CostParams(), frequency: str = "daily", start=None, end=None,
-                 n_splits: int | None = None, progress: bool = True) -> SweepResult:
+                 n_splits: int | None = None, progress: bool = False) -> SweepResult:
     """Backtest every short × long × band combination of the timing strategy at once.
 
     ``prices``: canonical frame of the traded ETF (open/close in CNY); ``signal_close``: close of

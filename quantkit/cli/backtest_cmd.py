@@ -41,11 +41,13 @@ def _backtest(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from quantkit.backtest.sweep import parse_grid, sweep_strategy
     from quantkit.cli.output import format_table, pct, write_json
+    from quantkit.display import fmt_num
 
     grid = parse_grid(args.grid or ())
     t0 = time.perf_counter()
     res = sweep_strategy(args.strategy, grid, etf=args.etf, start=args.start, end=args.end,
-                         n_splits=args.walk_forward, overrides=args.set or (), progress=not args.quiet)
+                         n_splits=args.walk_forward, overrides=args.set or (),
+                         progress=sys.stderr.isatty() and not args.quiet)
     elapsed = time.perf_counter() - t0
     symbol, valid = res.symbol, res.combos - res.skipped
     print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
@@ -66,20 +68,30 @@ def _sweep(args: argparse.Namespace) -> int:
         write_sweep_html(res, args.html, title=f"{res.strategy} sweep on {symbol}")
     if args.json != "-":
         head = res.table.head(args.top)
-        print(format_table([(int(r.short), int(r.long), pct(r.band), f"{r.sharpe:.2f}", pct(r.annual_return),
+        print(format_table([(int(r.short), int(r.long), pct(r.band), fmt_num(r.sharpe), pct(r.annual_return),
                              pct(r.max_drawdown), int(r.trades)) for r in head.itertuples()],
                            ["short", "long", "band", "Sharpe", "annual", "max DD", "orders"], "rrrrrrr"))
         if res.walk_forward is not None:
             print()
             print(format_table([(int(w.split), f"{w.is_start.date()}..{w.is_end.date()}",
                                  f"{w.oos_start.date()}..{w.oos_end.date()}", f"{w.short}/{w.long}/{pct(w.band)}",
-                                 f"{w.is_sharpe:.2f}", f"{w.oos_sharpe:.2f}", f"{w.oos_median_sharpe:.2f}")
+                                 fmt_num(w.is_sharpe), fmt_num(w.oos_sharpe), fmt_num(w.oos_median_sharpe))
                                 for w in res.walk_forward.itertuples()],
                                ["split", "in-sample", "out-of-sample", "best params", "IS Sharpe", "OOS Sharpe",
                                 "OOS median"], "rllrrrr"))
         if args.html:
             print(f"report written to {args.html}")
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} rows: give at least 1")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -108,8 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--start", help="first session of the window (YYYY-MM-DD)")
     s.add_argument("--end", help="last session of the window (YYYY-MM-DD)")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a strategy key (repeatable)")
-    s.add_argument("--top", type=int, default=10, help="rows of the results table (default 10)")
+    s.add_argument("--top", type=_positive, default=10, help="rows of the results table (default 10)")
     s.add_argument("--json", metavar="FILE", help="write all results as JSON to FILE, or to stdout with -")
     s.add_argument("--html", metavar="FILE", help="write a page with a Sharpe heatmap (short × long, best band)")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     s.set_defaults(func=_sweep)

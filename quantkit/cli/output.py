@@ -50,12 +50,13 @@ def dumps(obj: Any) -> str:
 
 
 def write_json(obj: Any, target: str) -> None:
-    """Write JSON to a file path, or to stdout when ``target`` is ``-``."""
+    """Write JSON to a file path (atomically: a failed write leaves the previous file), or to stdout with ``-``."""
     text = dumps(obj) + "\n"
     if target == "-":
         sys.stdout.write(text)
     else:
         from pathlib import Path
 
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(text, encoding="utf-8")
+        from quantkit.data.store import atomic_write_bytes
+
+        atomic_write_bytes(Path(target), text.encode("utf-8"))

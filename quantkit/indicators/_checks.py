@@ -37,3 +37,13 @@ def check_series(value: object, name: str) -> pd.Series:
     if not isinstance(value, pd.Series):
         raise ConfigError(f"{name} must be a pandas Series indexed by date, got {type(value).__name__}")
     return value
+
+
+def check_dates(index: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex:
+    """``index`` if strictly increasing (sorted, no duplicate date); :class:`ConfigError` naming the first bad date."""
+    if not index.is_monotonic_increasing:
+        bad = index[1:][index[1:] < index[:-1]][0]
+        raise ConfigError(f"{name} dates must be sorted: {bad.date()} comes after a later date (sort_index() first)")
+    if index.has_duplicates:
+        raise ConfigError(f"{name} has the date {index[index.duplicated()][0].date()} twice: one value per date")
+    return index

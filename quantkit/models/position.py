@@ -22,7 +22,7 @@ import pandas as pd
 
 from quantkit.errors import ConfigError
 from quantkit.indicators import carry_forward, expanding_percentile
-from quantkit.indicators._checks import check_date, check_nonnegative, check_series, check_window
+from quantkit.indicators._checks import check_date, check_dates, check_nonnegative, check_series, check_window
 from quantkit.indicators.percentile import check_method
 from quantkit.display import fmt_date, fmt_num, fmt_pct, fmt_signed
 from quantkit.models.contract import MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section, Table, param
@@ -209,8 +209,10 @@ def market_state(index_close: pd.Series, valuation: pd.DataFrame, params: Market
     if isinstance(index_close, pd.DataFrame) and "close" in index_close.columns:
         index_close = index_close["close"]
     close = check_series(index_close, "index_close")
+    check_dates(pd.DatetimeIndex(close.index), "index_close")
     if not isinstance(valuation, pd.DataFrame) or "pe" not in valuation.columns:
         raise ConfigError("valuation must be a DataFrame with a 'pe' column (and 'pb' when known)")
+    check_dates(pd.DatetimeIndex(valuation.index), "valuation")
     dates = pd.DatetimeIndex(close.index)
 
     timing = timing_regime(close, params=params.timing)

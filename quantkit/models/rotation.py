@@ -35,7 +35,7 @@ import pandas as pd
 from quantkit.errors import ConfigError
 from quantkit.display import fmt_date, fmt_num, fmt_pct
 from quantkit.indicators import carry_forward, estimate_amount, percentile_at, rolling_volatility, sma, turnover_share
-from quantkit.indicators._checks import check_date, check_series, check_window
+from quantkit.indicators._checks import check_date, check_dates, check_series, check_window
 from quantkit.indicators.percentile import check_method
 from quantkit.models.contract import (MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section,
                                       Table, param)
@@ -215,6 +215,8 @@ def quadrant_tables(close: pd.DataFrame, amount: pd.DataFrame | None, market_amo
     close = _frame(close, "close")
     amount, turnover, volume = _frame(amount, "amount"), _frame(turnover, "turnover"), _frame(volume, "volume")
     market = check_series(market_amount, "market_amount")
+    check_dates(pd.DatetimeIndex(close.index), "close")
+    check_dates(pd.DatetimeIndex(market.index), "market_amount")
     wanted = [check_date(d, "as_of") for d in dates]
     if not wanted or any(d is None for d in wanted):
         raise ConfigError("as_of is required: the date at which to place the ETFs, e.g. 2025-12-31")

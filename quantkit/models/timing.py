@@ -25,7 +25,7 @@ import pandas as pd
 from quantkit.display import fmt_date, fmt_num, fmt_pct, fmt_signed
 from quantkit.errors import ConfigError
 from quantkit.indicators import carry_forward, relative_distance, sma
-from quantkit.indicators._checks import check_nonnegative, check_series, check_window
+from quantkit.indicators._checks import check_dates, check_nonnegative, check_series, check_window
 from quantkit.models.contract import (MAX_SIGNAL_AGE, Chart, Model, ModelInputs, Need, ReportContext, Section,
                                       Table, param)
 
@@ -95,9 +95,12 @@ def regime_weights(regime: pd.Series | np.ndarray, weights: RegimeWeights) -> pd
 
 
 def _close_of(close: pd.Series | pd.DataFrame) -> pd.Series:
+    """The close series of a model input; its dates must be sorted and unique."""
     if isinstance(close, pd.DataFrame) and "close" in close.columns:
-        return close["close"]
-    return check_series(close, "close")
+        close = close["close"]
+    close = check_series(close, "close")
+    check_dates(pd.DatetimeIndex(close.index), "close")
+    return close
 
 
 def classify_regime(distance: pd.Series | float, band: float = TimingParams.band,

@@ -178,7 +178,8 @@ def trade_rows(trades: pd.DataFrame, names: Mapping[str, str], limit: int = MAX_
     shown = trades.tail(limit) if len(trades) > limit else trades
     rows = [{"date": fmt_date(t.date), "symbol": str(t.symbol), "name": names.get(str(t.symbol), ""),
              "side": str(t.side), "shares": fmt_num(t.shares, 0), "price": fmt_num(t.price, 3),
-             "value": fmt_num(t.value, 0), "fee": fmt_num(t.fee, 2)} for t in shown.itertuples(index=False)]
+             "value": fmt_num(t.value, 0), "fee": fmt_num(t.fee, 2), "note": getattr(t, "note", "") or ""}
+            for t in shown.itertuples(index=False)]
     note = (f"Showing the last {limit} of {len(trades)} orders; the full list is BacktestResult.trades "
             "(or `quantkit backtest --json`).") if len(trades) > limit else ""
     return rows, note

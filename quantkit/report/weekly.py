@@ -36,8 +36,12 @@ def _pct(value: Any, digits: int = 2, signed: bool = False) -> str:
 
 
 def _md(text: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text if text is not None else "—").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell: no markup, no HTML (``<`` ``>`` ``&`` as entities)."""
+    text = str(text if text is not None else "—")
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\\", "\\\\"), ("|", "\\|"), ("\n", " "),
+                      ("`", "\\`"), ("*", "\\*"), ("_", "\\_"), ("[", "\\["), ("]", "\\]")):
+        text = text.replace(raw, safe)
+    return text
 
 
 def market_rows(m: Mapping[str, Any]) -> list[tuple[str, str]]:
