@@ -305,7 +305,7 @@ def test_sweep_columns_equal_single_backtests(bars):
 
     s = load_strategy(MA_TIMING)
     res = sweep_timing(bars, {"short": [10, 20], "long": [20, 60, 120], "band": [0.0, 0.03]}, weights=s.params["weights"],
-                       execution=s.execution, costs=s.costs, progress=False)
+                       execution=s.execution, costs=s.costs)
     assert res.combos == 12 and res.skipped == 2 and len(res.table) == 10
     table = res.table.set_index(["short", "long", "band"])
     for short, long, band in [(20, 120, 0.03), (10, 60, 0.0)]:
@@ -322,8 +322,7 @@ def test_sweep_columns_equal_single_backtests(bars):
 def test_walk_forward_picks_the_in_sample_best(bars):
     from quantkit.backtest.sweep import sweep_timing
 
-    res = sweep_timing(bars, {"short": [10, 20, 30], "long": [60, 120], "band": [0.0, 0.03]}, n_splits=3,
-                       progress=False)
+    res = sweep_timing(bars, {"short": [10, 20, 30], "long": [60, 120], "band": [0.0, 0.03]}, n_splits=3)
     wf = res.walk_forward
     assert list(wf["split"]) == [1, 2, 3]
     assert (wf["is_end"] < wf["oos_start"]).all() and (wf["is_start"] == res.start).all()

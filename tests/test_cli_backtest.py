@@ -200,8 +200,7 @@ def test_rotation_window_may_end_before_late_listings():
 def test_sweep_of_one_combination_equals_the_backtest():
     from quantkit.backtest import run_strategy, sweep_strategy
 
-    single = sweep_strategy("strategies/ma_timing.toml", {"short": [20], "long": [120], "band": [0.03]},
-                            progress=False).table.iloc[0]
+    single = sweep_strategy("strategies/ma_timing.toml", {"short": [20], "long": [120], "band": [0.03]}).table.iloc[0]
     result = run_strategy("strategies/ma_timing.toml")
     assert single["sharpe"] == pytest.approx(result.metrics["sharpe"], abs=1e-12)
     assert single["annual_return"] == pytest.approx(result.metrics["annual_return"], abs=1e-12)

@@ -94,11 +94,11 @@ def _replay(records: np.ndarray, n: int, m: int, close: np.ndarray, init_cash: f
     idx, col = records["idx"], records["col"]
     size, price, fees = records["size"], records["price"], records["fees"]
     buy = records["side"] == 0
-    flow = np.zeros((n, m))
-    np.add.at(flow, (idx, col), np.where(buy, size, -size))
+    cell = idx * m + col  # at most one order per symbol and session (T+1), so each cell gets one value
+    flow = np.bincount(cell, weights=np.where(buy, size, -size), minlength=n * m).reshape(n, m)
     positions = np.cumsum(flow, axis=0)
-    cf = np.zeros((n, m))
-    np.add.at(cf, (idx, col), np.where(buy, -(size * price + fees), size * price - fees))
+    cf = np.bincount(cell, weights=np.where(buy, -(size * price + fees), size * price - fees),
+                     minlength=n * m).reshape(n, m)
     value = positions * close
     if cash_sharing:
         cash = init_cash + np.cumsum(cf.sum(axis=1))[:, None]
@@ -231,6 +231,28 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
     return mask, fixed
 
 
+def _orders_of_columns(close: np.ndarray, orders: np.ndarray, price: np.ndarray, fees: np.ndarray,
+                       fixed_fees: np.ndarray, slippage: np.ndarray, granularity: np.ndarray, min_size: np.ndarray,
+                       init_cash: float) -> np.ndarray:
+    """Order records of independent single-asset columns (target-percent orders, long only), from
+    vectorbt's engine-neutral kernel entry point: what ``Portfolio.from_orders`` runs for ungrouped
+    columns, without building the pandas-facing portfolio around it (the sweep calls it per pass)."""
+    from vectorbt.portfolio import dispatch
+    from vectorbt.portfolio import nb as portfolio_nb
+    from vectorbt.portfolio.enums import CallSeqType, Direction, SizeType
+
+    shape = orders.shape
+    group_lens = np.ones(shape[1], dtype=np.int64)
+    call_seq = portfolio_nb.build_call_seq(shape, group_lens, call_seq_type=CallSeqType.Default)
+    records, _ = dispatch.simulate_from_orders(
+        shape, group_lens, np.full(shape[1], float(init_cash)), call_seq, size=orders, price=price,
+        size_type=np.asarray(SizeType.TargetPercent), direction=np.asarray(Direction.LongOnly), fees=fees,
+        fixed_fees=fixed_fees, slippage=slippage, min_size=min_size, size_granularity=granularity,
+        val_price=np.asarray(np.inf), close=close, auto_call_seq=False, ffill_val_price=True, update_value=False,
+        max_orders=shape[0] * shape[1], max_logs=0, flex_2d=True, engine="auto")
+    return records.copy()
+
+
 def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tradable: np.ndarray,
              execution: ExecutionParams, costs: CostParams, cash_sharing: bool = True) -> Simulation:
     """Simulate target weights decided at each close with A-share rules (see module doc).
@@ -272,8 +294,16 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
 
     decided = ~np.isnan(targets)
     # first guesses: decisions that pass the threshold, orders charged the minimum commission
-    mask, fixed_real = _presolve(targets, np.asarray(order_price, dtype=float), np.asarray(close, dtype=float),
-                                 tradable, exit_row, execution, costs, cash_sharing)
+    if cash_sharing:
+        mask, fixed_real = _presolve(targets, np.asarray(order_price, dtype=float), np.asarray(close, dtype=float),
+                                     tradable, exit_row, execution, costs, cash_sharing)
+    else:
+        from quantkit.backtest.presolve_nb import presolve_columns
+
+        mask, fixed_real = presolve_columns(np.ascontiguousarray(targets, dtype=float), order_price,
+                                            np.ascontiguousarray(close, dtype=float), np.ascontiguousarray(tradable),
+                                            exit_row.astype(np.int64), float(execution.initial_cash), lot, rate,
+                                            minimum, costs.slippage, float(execution.threshold))
     fixed = np.zeros((n, m), dtype=bool)
     fixed[:, :m_real] = fixed_real & use_min
     flips = np.zeros((n, m), dtype=np.int8)
@@ -281,6 +311,11 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     cash_target = np.full(n, np.nan)
     init_cash = execution.initial_cash
 
+    # Without cash sharing the columns are independent portfolios: a pass re-simulates only the
+    # columns that are not settled yet (the sweep: one full pass, then a few columns).
+    cols = np.arange(m)
+    rec_all = None
+    positions = cash = equity = weights = None
     for passes in range(1, _MAX_PASSES + 1):
         orders_real = _place_orders(np.where(mask, targets, np.nan), tradable, exit_row)
         if with_cash:
@@ -292,14 +327,29 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
         if with_cash:
             fees[:, -1] = 0.0
             fixed_fees[:, -1] = 0.0
-        pf = vbt.Portfolio.from_orders(
-            close=val_close, size=orders, size_type="targetpercent", direction="longonly", price=price,
-            fees=fees, fixed_fees=fixed_fees, slippage=slip, size_granularity=gran, min_size=min_size,
-            init_cash=init_cash, cash_sharing=cash_sharing, group_by=True if cash_sharing else None,
-            call_seq="auto" if cash_sharing else "default", val_price=np.inf, ffill_val_price=True,
-            engine="auto")
-        rec = pf.order_records
-        positions, cash, equity, weights = _replay(rec, n, m, val_close, init_cash, cash_sharing)
+        if cash_sharing:
+            pf = vbt.Portfolio.from_orders(
+                close=val_close, size=orders, size_type="targetpercent", direction="longonly", price=price,
+                fees=fees, fixed_fees=fixed_fees, slippage=slip, size_granularity=gran, min_size=min_size,
+                init_cash=init_cash, cash_sharing=True, group_by=True, call_seq="auto", val_price=np.inf,
+                ffill_val_price=True, engine="auto")
+            rec_part = pf.order_records.copy()
+        else:
+            rec_part = _orders_of_columns(val_close[:, cols], orders[:, cols], price[:, cols], fees[:, cols],
+                                          fixed_fees[:, cols], slip[:, cols], gran[:, cols], min_size[:, cols],
+                                          init_cash)
+        if cash_sharing:
+            rec = rec_part
+            positions, cash, equity, weights = _replay(rec, n, m, val_close, init_cash, cash_sharing)
+        else:
+            p_, c_, e_, w_ = _replay(rec_part, n, len(cols), val_close[:, cols], init_cash, False)
+            rec_part["col"] = cols[rec_part["col"]]
+            if rec_all is None:
+                rec_all, positions, cash, equity, weights = rec_part, p_, c_, e_, w_
+            else:
+                rec_all = np.concatenate([rec_all[~np.isin(rec_all["col"], cols)], rec_part])
+                positions[:, cols], cash[:, cols], equity[:, cols], weights[:, cols] = p_, c_, e_, w_
+            rec = rec_all
 
         # 1) threshold rule at each decision close, on the weights simulated so far
         rule = decided & (np.abs(np.nan_to_num(targets) - weights[:, :m_real]) > execution.threshold)
@@ -344,9 +394,12 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
         mask = rule
         fixed = np.where(fee_bad, want, fixed)
         cash_target = new_cash_target
+        if not cash_sharing:
+            cols = np.flatnonzero((dec_bad | fee_bad).any(axis=0))
     else:  # pragma: no cover - the loop provably ends; this guards against a bug
         raise RuntimeError(f"order solver did not converge in {_MAX_PASSES} passes")
 
+    rec = np.sort(rec, order=["col", "idx"]) if not cash_sharing else rec
     pairs = rec["idx"] * m + rec["col"]
     if len(np.unique(pairs)) != len(pairs):  # T+1: one order per symbol per session
         raise RuntimeError("more than one order for a symbol in one session (T+1 would be violated)")

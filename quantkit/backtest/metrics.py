@@ -134,14 +134,18 @@ def max_drawdown(returns: Returns) -> float | pd.Series:
     a = _arr(returns)
     if a.shape[0] == 0:
         return float("nan")
-    w = _wealth(a)
-    return _wrap(np.min(w / np.maximum.accumulate(w, axis=0) - 1.0, axis=0), returns)
+    w = np.cumprod(1.0 + np.nan_to_num(a), axis=0)
+    peak = np.maximum(np.maximum.accumulate(w, axis=0), 1.0)  # wealth starts at 1 before the first return
+    return _wrap(np.minimum(np.min(w / peak - 1.0, axis=0), 0.0), returns)
 
 
-def calmar(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
-    """Annual return divided by |max drawdown|; NaN without a drawdown."""
-    ar = np.asarray(annual_return(returns, periods), dtype=float)
-    mdd = np.asarray(max_drawdown(returns), dtype=float)
+def calmar(returns: Returns, periods: int = PERIODS, *, annual: Any = None, mdd: Any = None) -> float | pd.Series:
+    """Annual return divided by |max drawdown|; NaN without a drawdown.
+
+    ``annual``/``mdd`` may pass :func:`annual_return` and :func:`max_drawdown` of ``returns``
+    when already computed."""
+    ar = np.asarray(annual_return(returns, periods) if annual is None else annual, dtype=float)
+    mdd = np.asarray(max_drawdown(returns) if mdd is None else mdd, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(mdd < 0, ar / np.abs(np.where(mdd < 0, mdd, 1.0)), np.nan)
     return _wrap(out, returns)
@@ -301,6 +305,14 @@ class MetricInputs:
     periods: int = PERIODS
 
     @cached_property
+    def annual(self) -> Any:
+        return annual_return(self.returns, self.periods)
+
+    @cached_property
+    def max_dd(self) -> Any:
+        return max_drawdown(self.returns)
+
+    @cached_property
     def worst_drawdown(self) -> pd.Series | None:
         dd = drawdown_table(self.returns, top=1)
         return dd.iloc[0] if len(dd) else None
@@ -344,19 +356,20 @@ class Metric:
 
 METRICS: tuple[Metric, ...] = (
     Metric("total_return", "Total return", "pct", lambda m: total_return(m.returns), benchmark=True, sweep=True),
-    Metric("annual_return", "Annual return (CAGR, 243 sessions/year)", "pct",
-           lambda m: annual_return(m.returns, m.periods), benchmark=True, sweep=True),
+    Metric("annual_return", "Annual return (CAGR, 243 sessions/year)", "pct", lambda m: m.annual, benchmark=True,
+           sweep=True),
     Metric("volatility", "Volatility (annualised)", "pct", lambda m: annual_volatility(m.returns, m.periods),
            benchmark=True, sweep=True),
     Metric("sharpe", "Sharpe ratio", "ratio", lambda m: sharpe(m.returns, m.periods), benchmark=True, sweep=True),
     Metric("sortino", "Sortino ratio", "ratio", lambda m: sortino(m.returns, m.periods), benchmark=True),
-    Metric("max_drawdown", "Max drawdown", "pct", lambda m: max_drawdown(m.returns), benchmark=True, sweep=True),
+    Metric("max_drawdown", "Max drawdown", "pct", lambda m: m.max_dd, benchmark=True, sweep=True),
     Metric("max_drawdown_peak", "Max drawdown peak", "date", _drawdown_date("peak"), benchmark=True, headline=False),
     Metric("max_drawdown_trough", "Max drawdown trough", "date", _drawdown_date("trough"), benchmark=True,
            headline=False),
     Metric("max_drawdown_recovery", "Max drawdown recovery", "date", _drawdown_date("recovery"), benchmark=True,
            headline=False),
-    Metric("calmar", "Calmar ratio", "ratio", lambda m: calmar(m.returns, m.periods), benchmark=True, sweep=True),
+    Metric("calmar", "Calmar ratio", "ratio", lambda m: calmar(m.returns, m.periods, annual=m.annual, mdd=m.max_dd),
+           benchmark=True, sweep=True),
     Metric("win_rate", "Daily win rate (days with a position)", "pct", lambda m: win_rate(m.returns, m.invested),
            benchmark=True, headline=False),
     Metric("days", "Sessions", "count", lambda m: int(len(m.returns)), benchmark=True, headline=False),

@@ -1,10 +1,11 @@
 """Parameter sweep of the timing strategy: every short × long × band combination in one vectorised run.
 
-The model signals are built per combination (moving averages cached per window pair, one
-regime per band, with a tqdm progress bar on stderr), stacked as columns of one target-weight
-matrix, and simulated together by the engine's solver (:func:`quantkit.backtest.engine.simulate`)
-as independent single-ETF portfolios: one ``Portfolio.from_orders`` call over all columns per
-solver pass (2–3 passes settle the minimum commission), never a Python loop of backtests.
+The target weights of every combination come from one array operation
+(:func:`quantkit.models.timing.weight_grid`: each moving average once), and are simulated
+together by the engine's solver (:func:`quantkit.backtest.engine.simulate`) as independent
+single-ETF portfolios: one ``Portfolio.from_orders`` call over all columns, then further passes
+only over the columns whose minimum commission or threshold decisions still need settling —
+never a Python loop of backtests.
 
 Walk-forward (``n_splits``): the window is cut into ``n_splits + 1`` consecutive blocks; split
 k uses blocks 0…k−1 as in-sample (expanding) and block k as out-of-sample. The combination with
@@ -16,7 +17,6 @@ investor switching parameters at the boundary would approximately experience.
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -120,8 +120,7 @@ def parse_grid(items: Iterable[str]) -> dict[str, list]:
 
 
 def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence], etf: str | None = None,
-                   start=None, end=None, n_splits: int | None = None, overrides: Iterable[str] = (),
-                   progress: bool = False) -> SweepResult:
+                   start=None, end=None, n_splits: int | None = None, overrides: Iterable[str] = ()) -> SweepResult:
     """:func:`sweep_timing` of a timing strategy (object or TOML path) over ``grid``.
 
     Names missing from ``grid`` (``short``, ``long``, ``band``) keep the strategy's values; weights,
@@ -144,8 +143,7 @@ def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
     signal_close = None if code == symbol else load_prices(code)["close"]
     res = sweep_timing(prices, grid, signal_close=signal_close, weights=strategy.params["weights"],
                        inclusive=sig.inclusive, execution=strategy.execution, costs=strategy.costs,
-                       frequency=strategy.rebalance.frequency, start=start, end=end, n_splits=n_splits,
-                       progress=progress)
+                       frequency=strategy.rebalance.frequency, start=start, end=end, n_splits=n_splits)
     return replace(res, symbol=symbol, strategy=strategy.name, grid=grid)
 
 
@@ -153,7 +151,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
                  weights: RegimeWeights = RegimeWeights(), inclusive: bool = TimingParams.inclusive,
                  execution: ExecutionParams = ExecutionParams(),
                  costs: CostParams = CostParams(), frequency: str = "daily", start=None, end=None,
-                 n_splits: int | None = None, progress: bool = False) -> SweepResult:
+                 n_splits: int | None = None) -> SweepResult:
     """Backtest every short × long × band combination of the timing strategy at once.
 
     ``prices``: canonical frame of the traded ETF (open/close in CNY); ``signal_close``: close of
@@ -163,7 +161,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     ``start``/``end`` cut the simulated window; signals use the full history up to each day.
     """
     from quantkit.backtest.engine import market_arrays, simulate
-    from quantkit.models.timing import classify_regime, regime_weights, timing_regime
+    from quantkit.models.timing import weight_grid
 
     unknown = set(grid) - set(GRID_KEYS)
     if unknown:
@@ -196,20 +194,9 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     close_sig = close_sig.dropna()
     rows = asof_rows(pd.DatetimeIndex(close_sig.index), calendar, MAX_SIGNAL_AGE)
 
-    n, m = len(calendar), len(valid)
-    targets = np.full((n, m), np.nan)
-    distances: dict[tuple[int, int], np.ndarray] = {}
-    iterator = valid
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(valid, desc="signals", unit="combo", file=sys.stderr, leave=False)
-    for j, (short, long, band) in enumerate(iterator):
-        key = (short, long)
-        if key not in distances:
-            distances[key] = timing_regime(close_sig, short=short, long=long, band=band,
-                                           inclusive=inclusive)["distance"]
-        w = regime_weights(classify_regime(distances[key], band, inclusive).to_numpy(dtype=object), weights)
-        targets[:, j] = np.where(rows >= 0, w[np.maximum(rows, 0)], np.nan)
+    m = len(valid)
+    grid_weights = weight_grid(close_sig, valid, weights, inclusive)
+    targets = np.where((rows >= 0)[:, None], grid_weights[np.maximum(rows, 0)], np.nan)
     targets[~rebalance_days(calendar, frequency)] = np.nan
     t_signals = time.perf_counter() - t0
 

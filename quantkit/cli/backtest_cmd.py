@@ -46,8 +46,7 @@ def _sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid or ())
     t0 = time.perf_counter()
     res = sweep_strategy(args.strategy, grid, etf=args.etf, start=args.start, end=args.end,
-                         n_splits=args.walk_forward, overrides=args.set or (),
-                         progress=sys.stderr.isatty() and not args.quiet)
+                         n_splits=args.walk_forward, overrides=args.set or ())
     elapsed = time.perf_counter() - t0
     symbol, valid = res.symbol, res.combos - res.skipped
     print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "

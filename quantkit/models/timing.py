@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -144,6 +144,26 @@ def timing_regime(close: pd.Series, short: int = TimingParams.short, long: int =
         "distance": distance,
         "regime": classify_regime(distance, p.band, p.inclusive),
     }, index=close.index)
+
+
+def weight_grid(close: pd.Series, combos: Sequence[tuple[int, int, float]], weights: RegimeWeights,
+                inclusive: bool = TimingParams.inclusive) -> np.ndarray:
+    """Target weight (decimal) per date of ``close`` (rows) and ``(short, long, band)`` combination
+    (columns): column j equals ``regime_weights(timing_regime(close, *combos[j], inclusive).regime,
+    weights)``, computed with each moving average once and every regime in one array operation."""
+    close = _close_of(close)
+    windows = sorted({w for short, long, _ in combos for w in (short, long)})
+    mas = {w: sma(close, check_window(w, "window"), skipna=True).to_numpy() for w in windows}
+    pairs = {pair: i for i, pair in enumerate(dict.fromkeys((short, long) for short, long, _ in combos))}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.round(np.column_stack([mas[s] / mas[lg] - 1.0 for s, lg in pairs]), _DECIMALS)
+    d = distance[:, [pairs[(short, long)] for short, long, _ in combos]]
+    band = np.array([check_nonnegative(b, "band") for *_, b in combos])
+    up = d >= band if inclusive else d > band
+    down = d <= -band if inclusive else d < -band
+    out = np.where(up, weights.up, np.where(down, weights.down, weights.range))
+    out[np.isnan(d)] = np.nan
+    return out
 
 
 def profit_effect(close: pd.Series,
