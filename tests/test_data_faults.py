@@ -165,3 +165,199 @@ def test_legacy_unversioned_file_still_reads_and_is_replaced(src):
     src.store.write(CODE, _bars(50))
     assert not legacy.exists()
     _clean(src.store)
+
+
+# -- 2. a damaged manifest ---------------------------------------------------------------------
+
+def _two_writes(src: DataSources) -> None:
+    src.store.write("560860", _bars(20))
+    src.store.write(CODE, _bars(30))  # the backup generation holds 560860 only
+
+
+@pytest.mark.parametrize("damage", [
+    lambda p: p.write_text("{not json"),
+    lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+    lambda p: p.write_text("[1, 2, 3]"),
+    lambda p: p.write_bytes(b"\xff\xfe\x00garbage"),
+    lambda p: p.unlink(),
+], ids=["garbage", "truncated", "wrong-shape", "not-utf8", "deleted"])
+def test_damaged_manifest_recovers_from_backup(src, caplog, damage):
+    _two_writes(src)
+    damage(src.store.manifest_path)
+    with caplog.at_level(logging.WARNING, logger="quantkit"):
+        assert len(src.store.read("560860")) == 20
+    assert "manifest.json.bak" in caplog.text and len(caplog.records) == 1
+    src.store.write(CODE, _bars(40))  # restores a manifest; nothing else is lost
+    assert json.loads(src.store.manifest_path.read_text()).keys() == {"prices/560860", f"prices/{CODE}"}
+    assert _state(src) == 40 and len(src.store.read("560860")) == 20
+    _clean(src.store)
+
+
+def test_both_manifests_damaged_refuses_with_what_to_do(src, capsys):
+    _two_writes(src)
+    src.store.manifest_path.write_text("{")
+    src.store.backup_path.write_text("")
+    for action in (lambda: src.store.read(CODE), lambda: src.store.write(CODE, _bars(40))):
+        with pytest.raises(DataUnavailableError, match="both damaged: move them out of") as err:
+            action()
+        assert "\n" not in str(err.value)
+    assert src.store.manifest_path.read_text() == "{"  # never overwritten
+
+
+# -- 3. damaged data files -----------------------------------------------------------------------
+
+def _corrupt(src: DataSources, how: str) -> Path:
+    """Damage the store's 562800 file; for readable-but-wrong frames the manifest's sha256 is
+    updated too, as a foreign writer would leave it."""
+    src.store.write(CODE, _bars(30))
+    path = src.store.path(CODE)
+    frame = pd.read_parquet(path)
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[:200])
+        return path
+    if how == "flipped":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+        return path
+    frame = {
+        "not-parquet": lambda f: None,
+        "no-close": lambda f: f.drop(columns=["close"]),
+        "text-close": lambda f: f.assign(close=f["close"].astype(str)),
+        "duplicate-dates": lambda f: pd.concat([f.iloc[:5], f.iloc[4:5], f.iloc[5:]]),
+        "unsorted-dates": lambda f: f.iloc[::-1],
+        "zero-close": lambda f: f.assign(close=f["close"].where(np.arange(len(f)) != 3, 0.0)),
+        "inf-high": lambda f: f.assign(high=f["high"].where(np.arange(len(f)) != 3, np.inf)),
+        "no-dates": lambda f: f.reset_index(drop=True),
+    }[how](frame)
+    data = b"PAR1 not parquet PAR1" if frame is None else frame_to_parquet_bytes(frame)
+    path.write_bytes(data)
+    manifest = src.store.manifest()
+    manifest[f"prices/{CODE}"]["sha256"] = hashlib.sha256(data).hexdigest()
+    src.store.manifest_path.write_text(json.dumps(manifest))
+    return path
+
+
+BAD_FILES = {
+    "truncated": "sha256 differs", "flipped": "sha256 differs", "not-parquet": "not readable as parquet", "no-close": "missing required column 'close'",
+    "text-close": "column 'close' has dtype", "duplicate-dates": "duplicate date",
+    "unsorted-dates": "increasing order", "zero-close": "close must be > 0", "inf-high": "high is infinite",
+    "no-dates": "index must be dates",
+}
+
+
+@pytest.mark.parametrize("how", BAD_FILES)
+def test_bad_store_file_is_quarantined_with_its_entry(src, how):
+    path = _corrupt(src, how)
+    with pytest.raises(DataUnavailableError, match="corrupt") as err:
+        load_prices(CODE, sources=src)
+    assert BAD_FILES[how] in str(err.value) and "\n" not in str(err.value)
+    assert not path.exists() and f"prices/{CODE}" not in src.store.manifest()
+    assert len(list((src.store.root.parent / "quarantine").glob(f"{CODE}.*.parquet"))) == 1
+    assert _agree(src).attrs["source"] == "snapshot"  # list and load agree: the snapshot answers
+    src.store.write(CODE, _bars(50))
+    assert _state(src) == 50
+    _clean(src.store)
+
+
+READER = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from pathlib import Path
+    from quantkit.data.store import ParquetStore
+    from quantkit.errors import QuantkitError
+    store = ParquetStore(Path({path!r}))
+    while time.time() < {start}:
+        time.sleep(0.001)
+    try:
+        print("none" if store.read("562800") is None else "data")
+    except QuantkitError as exc:
+        print("corrupt" if "was corrupt" in str(exc) else f"other: {{exc}}")
+""")
+
+
+def test_corrupt_file_read_by_several_processes_at_once(src):
+    _corrupt(src, "flipped")
+    start = time.time() + 2.0
+    procs = [subprocess.Popen([sys.executable, "-c", READER.format(root=str(ROOT), path=str(src.store.root),
+                                                                   start=start)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert all(err == "" for _, err in results), results
+    outcomes = sorted(out.strip() for out, _ in results)
+    assert outcomes.count("corrupt") == 1 and outcomes.count("none") == 3, outcomes
+    assert f"prices/{CODE}" not in src.store.manifest()
+    assert _agree(src).attrs["source"] == "snapshot"
+
+
+def _read_only(monkeypatch) -> None:
+    """A store nothing can be written to (tests run as root, for whom chmod is not enforced)."""
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    real_open = os.open
+    monkeypatch.setattr(os, "replace", refuse)
+    monkeypatch.setattr(os, "open", lambda path, flags, *a, **k: refuse() if flags & (os.O_WRONLY | os.O_RDWR)
+                        else real_open(path, flags, *a, **k))
+
+
+def test_read_only_store_reports_the_corruption_not_the_quarantine(src, monkeypatch):
+    path = _corrupt(src, "not-parquet")
+    manifest = src.store.manifest_path.read_bytes()
+    _read_only(monkeypatch)
+    for _ in range(2):  # reported each time; nothing moves
+        with pytest.raises(DataUnavailableError, match=r"is corrupt \(not readable as parquet.*could not be moved"):
+            src.store.read(CODE)
+    assert path.exists() and src.store.manifest_path.read_bytes() == manifest
+
+
+def test_read_only_store_refuses_a_write_in_one_line(src, monkeypatch):
+    src.store.write(CODE, _bars(30))
+    _read_only(monkeypatch)
+    with pytest.raises(StoreWriteError, match="Permission denied") as err:
+        src.store.write(CODE, _bars(40))
+    assert "\n" not in str(err.value)
+    monkeypatch.undo()
+    assert _state(src) == 30
+
+
+def test_a_directory_chmod_read_only_refuses_writes(src):
+    src.store.write(CODE, _bars(30))
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions (the patched variant above covers it)")
+    os.chmod(src.store.root, 0o555)
+    try:
+        with pytest.raises(StoreWriteError):
+            src.store.write(CODE, _bars(40))
+    finally:
+        os.chmod(src.store.root, 0o755)
+    assert _state(src) == 30
+
+
+# -- 4. the snapshot's own files are validated too -------------------------------------------
+
+@pytest.mark.parametrize("how, words", [
+    ("no-close", "missing required column 'close'"), ("duplicate-dates", "duplicate date"),
+    ("text-close", "has dtype"), ("sha", "sha256"),
+])
+def test_bad_snapshot_file_is_one_line_naming_file_and_rule(tmp_path, how, words):
+    frame = Snapshot().read(CODE).iloc[:30]
+    frame = {"no-close": lambda f: f.drop(columns=["close"]),
+             "duplicate-dates": lambda f: pd.concat([f.iloc[:5], f.iloc[4:]]),
+             "text-close": lambda f: f.assign(close=f["close"].astype(str)),
+             "sha": lambda f: f}[how](frame)
+    data = frame_to_parquet_bytes(frame)
+    (tmp_path / "prices").mkdir()
+    (tmp_path / "prices" / f"{CODE}.parquet").write_bytes(data)
+    meta = {"symbol": CODE, "kind": "etf", "file": f"prices/{CODE}.parquet", "rows": 30,
+            "sha256": "0" * 64 if how == "sha" else hashlib.sha256(data).hexdigest()}
+    (tmp_path / "manifest.json").write_text(json.dumps({"entries": {CODE: meta}}))
+    with pytest.raises(DataValidationError, match=words) as err:
+        Snapshot(tmp_path).read(CODE)
+    assert f"snapshot/prices/{CODE}.parquet" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_damaged_snapshot_manifest_is_one_line(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"entries": ')
+    with pytest.raises(DataValidationError, match="snapshot manifest .* unreadable"):
+        Snapshot(tmp_path).read(CODE)
