@@ -361,3 +361,93 @@ def test_damaged_snapshot_manifest_is_one_line(tmp_path):
     (tmp_path / "manifest.json").write_text('{"entries": ')
     with pytest.raises(DataValidationError, match="snapshot manifest .* unreadable"):
         Snapshot(tmp_path).read(CODE)
+
+
+# -- 5. bad imports and codes are refused whole --------------------------------------------------
+
+from conftest import run_cli  # noqa: E402
+from quantkit.data.providers import local_file  # noqa: E402
+
+
+def _csv(path: Path, n: int = 30, **cells: tuple[int, str]) -> Path:
+    """A CSV export of 562800's first ``n`` bars; ``cells`` puts a text value into one row of a column."""
+    frame = _bars(n)[["open", "high", "low", "close", "volume"]].astype(object)
+    frame.index = frame.index.strftime("%Y-%m-%d")
+    for col, (row, text) in cells.items():
+        frame.iloc[row, frame.columns.get_loc(col)] = text
+    frame.to_csv(path, index_label="date")
+    return path
+
+
+def _refused(capsys, store_dir: Path, *argv: str) -> str:
+    """Run `quantkit data import ARGV` expecting a one-line refusal that changes nothing; its line."""
+    before = list_data().query("symbol == @CODE and kind == 'etf'").iloc[0].to_dict()
+    code, out, err = run_cli(capsys, "data", "import", *argv, "--symbol", CODE)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert not (store_dir / "store" / "manifest.json").exists()
+    assert list_data().query("symbol == @CODE and kind == 'etf'").iloc[0].to_dict() == before
+    return err
+
+
+def test_import_refuses_bars_dated_in_the_future(capsys, store_dir, tmp_path, monkeypatch):
+    path = _csv(tmp_path / "f.csv")
+    monkeypatch.setattr(local_file, "today", lambda: _bars(30).index[20].date())
+    err = _refused(capsys, store_dir, str(path))
+    assert "f.csv: data row 22 is dated" in err and "after today" in err
+
+
+@pytest.mark.parametrize("col, text", [("volume", "inf"), ("high", "inf"), ("close", "1e400")])
+def test_import_refuses_infinite_values(capsys, store_dir, tmp_path, col, text):
+    err = _refused(capsys, store_dir, str(_csv(tmp_path / "inf.csv", **{col: (4, text)})))
+    assert f"inf.csv): row" in err and f"{col} is infinite" in err
+
+
+@pytest.mark.parametrize("text", ["abc", "--", "1.2.3"])
+def test_import_reports_a_non_numeric_close_as_given(capsys, store_dir, tmp_path, text):
+    err = _refused(capsys, store_dir, str(_csv(tmp_path / "nn.csv", close=(6, text))))
+    assert f"nn.csv: close '{text}' in data row 7 is not a number" in err
+
+
+def test_import_reports_non_numeric_volume_but_accepts_dashes(capsys, store_dir, tmp_path):
+    assert "volume 'many' in data row 3" in _refused(capsys, store_dir, str(_csv(tmp_path / "v.csv", volume=(2, "many"))))
+    code, out, err = run_cli(capsys, "data", "import", str(_csv(tmp_path / "d.csv", volume=(2, "--"))), "--symbol", CODE)
+    assert code == 0 and np.isnan(load_prices(CODE).volume.iloc[2])
+
+
+def test_import_of_a_directory_says_so(capsys, store_dir, tmp_path):
+    (tmp_path / "exports").mkdir()
+    assert "exports: is a directory" in _refused(capsys, store_dir, str(tmp_path / "exports"))
+
+
+@pytest.mark.parametrize("limit, value, words", [
+    ("MAX_IMPORT_BYTES", 1000, "MiB; imports are limited to"), ("MAX_IMPORT_ROWS", 10, "rows; imports are limited to 10 rows"),
+])
+def test_import_refuses_oversized_files_before_reading_them(capsys, store_dir, tmp_path, monkeypatch, limit, value, words):
+    path = _csv(tmp_path / "big.csv", n=200)
+    monkeypatch.setattr(local_file, limit, value)
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("read in full"))
+    assert words in _refused(capsys, store_dir, str(path))
+
+
+def test_import_refuses_a_parquet_with_too_many_rows(capsys, store_dir, tmp_path, monkeypatch):
+    path = tmp_path / "big.parquet"
+    _bars(200).to_parquet(path)
+    monkeypatch.setattr(local_file, "MAX_IMPORT_ROWS", 100)
+    assert "200 rows; imports are limited to 100 rows" in _refused(capsys, store_dir, str(path))
+
+
+@pytest.mark.parametrize("raw", ["５６２８００", "51００５０", "５６２８００.SH", "sh５６２８００"])
+def test_full_width_digits_are_refused(capsys, store_dir, raw):
+    with pytest.raises(QuantkitError, match="not an ASCII character"):
+        load_prices(raw)
+    code, _, err = run_cli(capsys, "fetch", raw, "--json")
+    assert code == 3 and "Traceback" not in err
+
+
+def test_import_sets_the_name(capsys, store_dir, tmp_path):
+    path = _csv(tmp_path / "n.csv")
+    code, out, _ = run_cli(capsys, "data", "import", str(path), "--symbol", "159001", "--name", "货币ETF")
+    assert code == 0 and "159001 货币ETF" in out
+    code, out, _ = run_cli(capsys, "data", "list", "--json")
+    assert {r["symbol"]: r["name"] for r in json.loads(out)}["159001"] == "货币ETF"
+    assert qk.name_of("159001") == "货币ETF"

@@ -42,8 +42,10 @@ def _list(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from quantkit.data.api import import_file
 
-    frame = import_file(args.file, args.symbol, volume_unit=args.volume_unit, adjustment=args.adjustment)
-    print(f"imported {len(frame)} rows of {frame.attrs['symbol']} ({frame.index[0].date()} to "
+    frame = import_file(args.file, args.symbol, volume_unit=args.volume_unit, adjustment=args.adjustment,
+                        name=args.name)
+    label = f" {frame.attrs['name']}" if frame.attrs.get("name") else ""
+    print(f"imported {len(frame)} rows of {frame.attrs['symbol']}{label} ({frame.index[0].date()} to "
           f"{frame.index[-1].date()}) from {args.file}")
     return 0
 
@@ -63,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ip = dsub.add_parser("import", help="validate a CSV/parquet export and add it to the store")
     ip.add_argument("file", help="CSV (UTF-8, UTF-8-BOM or GBK; Chinese or English headers) or parquet")
     ip.add_argument("--symbol", required=True, help="the code the file holds, e.g. 560860")
+    ip.add_argument("--name", help="the instrument's short name shown by `data list` and reports, e.g. 稀有金属ETF")
     ip.add_argument("--volume-unit", choices=["shares", "lots"], default="shares",
                     help="unit of the volume column (lots = 手, 100 shares)")
     ip.add_argument("--adjustment", choices=["qfq", "hfq", "none"], default="none",

@@ -78,11 +78,14 @@ def _cached(sym: Symbol, sources: DataSources, kind: str = "prices") -> pd.DataF
 
 
 def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
-    """The instrument's short name (e.g. 稀有金属ETF) if the store or snapshot knows it, else ''."""
+    """The instrument's short name (e.g. 稀有金属ETF) as the store (an import's ``--name``) or else
+    the snapshot knows it; '' if neither does."""
     sym = normalize_symbol(symbol)
     src = sources or default_sources()
-    entry = src.snapshot.entry(sym.code) or src.store.entry(sym.code)
-    return (entry.meta.get("name") if entry else "") or ""
+    for entry in (src.store.entry(sym.code), src.snapshot.entry(sym.code)):
+        if entry is not None and entry.meta.get("name"):
+            return str(entry.meta["name"])
+    return ""
 
 
 def _merge(cached: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
@@ -316,11 +319,13 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
 
 
 def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = None,
-                volume_unit: str = "shares", adjustment: str = "none") -> pd.DataFrame:
+                volume_unit: str = "shares", adjustment: str = "none", name: str | None = None) -> pd.DataFrame:
     """Validate a user's CSV/parquet export and put it in the store; a bad file changes nothing.
 
     ``adjustment`` records what the file's prices are (``qfq``/``hfq``/``none``). The store answers
     before the snapshot, so importing prices of another adjustment than the snapshot's is said once.
+    ``name`` is the instrument's short name (default: the one the store or snapshot knows).
+    Limits and refused cells: see :mod:`quantkit.data.providers.local_file`.
     """
     from quantkit.data.providers.local_file import read_price_file
 
@@ -335,7 +340,9 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
     if snap is not None and str(snap.meta.get("adjustment")).split("-")[0] != adjustment:
         say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
                  f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
-    src.store.write(sym.code, frame, name=name_of(sym, src))
+    label = (name or "").strip() or name_of(sym, src)
+    src.store.write(sym.code, frame, name=label)
+    frame.attrs["name"] = label
     return frame
 
 
