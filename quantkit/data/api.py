@@ -17,6 +17,7 @@ import pandas as pd
 
 from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date, today
+from quantkit.data.providers.base import ProvidersFailed
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -132,18 +133,20 @@ def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -
                     return validate_bars(merged, sym.code, origin=provider.name)
             return provider.daily(sym, **kwargs)
         except ProviderError as exc:
-            errors.append(f"{provider.name}: {exc}")
+            errors.append((provider.name, str(exc)))
         except OSError as exc:
-            errors.append(f"{provider.name}: {type(exc).__name__}: {exc}")
-    raise ProviderError("; ".join(errors) or "no provider configured")
+            errors.append((provider.name, f"{type(exc).__name__}: {exc}"))
+    raise ProvidersFailed(errors)
 
 
-def _staleness_note(frame: pd.DataFrame, what: str = "") -> str:
-    """``network unavailable: using [what from ]data_cache snapshot through DATE (N days old)``."""
+def _staleness_note(frame: pd.DataFrame, what: str = "", reason: str = "network unreachable") -> str:
+    """``network unavailable: using [what from ]data_cache snapshot through DATE (N days old)``
+    (``not updated (REASON): …`` for another failure than the network's, e.g. ``HTTP 404``)."""
     last = frame.index[-1].date()
     age = (today() - last).days
     source = "data_cache snapshot" if frame.attrs.get("source") == "snapshot" else "data_cache store"
-    return f"network unavailable: using {what + ' from ' if what else ''}{source} through {last} ({age} days old)"
+    head = "network unavailable" if reason == "network unreachable" else f"not updated ({reason})"
+    return f"{head}: using {what + ' from ' if what else ''}{source} through {last} ({age} days old)"
 
 
 def _refresh(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
@@ -181,12 +184,12 @@ def load_prices(
     if refresh:
         try:
             frame = _refresh(sym, src, frame)
-        except ProviderError:
+        except ProviderError as exc:
             if frame is None:
                 raise DataUnavailableError(
-                    f"no data for {sym.code}: every provider failed and it is not in data_cache; "
+                    f"no data for {sym.code}: every provider failed ({exc}) and it is not in data_cache; "
                     "check the network and the code, then `quantkit fetch " + sym.code + "`") from None
-            say_once(_staleness_note(frame))
+            say_once(_staleness_note(frame, reason=str(exc)))
     if frame is None:
         raise DataUnavailableError(
             f"no data for {sym.code}: not in the data_cache snapshot or store; run `quantkit fetch {sym.code}` "
@@ -211,11 +214,13 @@ def _fetch_valuation(sym: Symbol, sources: DataSources) -> pd.DataFrame:
         try:
             frame = provider.valuation(sym)
         except (ProviderError, OSError) as exc:
-            errors.append(f"{provider.name}: {exc}")
+            errors.append((provider.name, str(exc)))
             continue
         sources.store.write(sym.code, frame, kind="valuation", name=name_of(sym, sources))
         return frame
-    raise ProviderError("; ".join(errors) or "no provider publishes index valuations")
+    if not errors:
+        raise ProviderError("no provider publishes index valuations")
+    raise ProvidersFailed(errors)
 
 
 def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
@@ -232,9 +237,9 @@ def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
         try:
             _fetch_valuation(sym, src)
             frame = src.store.read(sym.code, "valuation")
-        except ProviderError:
+        except ProviderError as exc:
             if frame is not None:
-                say_once(_staleness_note(frame, f"{sym.code} valuation"))
+                say_once(_staleness_note(frame, f"{sym.code} valuation", str(exc)))
     if frame is None:
         raise DataUnavailableError(f"no valuation data for {sym.code}: the snapshot has PE/PB for 000300 and "
                                    "PE for the CSI indices (000985, 930713, …)")
@@ -243,7 +248,8 @@ def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
 
 @dataclass(frozen=True)
 class FetchOutcome:
-    """Result of fetching one symbol: ``status`` is ``updated``, ``cached`` (fell back) or ``failed``."""
+    """Result of fetching one symbol: ``status`` is ``updated``, ``cached`` (fell back) or ``failed``;
+    ``message`` a short note (one reason per symbol), ``detail`` every provider's full failure."""
 
     symbol: str
     status: str
@@ -251,17 +257,22 @@ class FetchOutcome:
     last_date: str | None
     source: str
     message: str = ""
+    detail: str = ""
 
 
-def _refresh_valuation(sym: Symbol, src: DataSources) -> str:
-    """For an index with stored valuation data, fetch it too; a note for the outcome table."""
+def _detail(exc: Exception) -> str:
+    return getattr(exc, "detail", "") or str(exc)
+
+
+def _refresh_valuation(sym: Symbol, src: DataSources) -> tuple[str, str]:
+    """For an index with stored valuation data, fetch it too: (note for the outcome table, detail)."""
     if sym.kind != "index" or _cached(sym, src, "valuation") is None:
-        return ""
+        return "", ""
     try:
         val = _fetch_valuation(sym, src)
-        return f"valuation through {val.index[-1].date()}"
+        return f"valuation through {val.index[-1].date()}", ""
     except ProviderError as exc:
-        return f"valuation not updated ({exc})"
+        return f"valuation not updated ({exc})", _detail(exc)
 
 
 def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
@@ -276,15 +287,16 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
             cached = _cached(sym, src)
             try:
                 fresh = _refresh(sym, src, cached)
-                note = _refresh_valuation(sym, src)
+                note, detail = _refresh_valuation(sym, src)
                 outcomes.append(FetchOutcome(sym.code, "updated", len(fresh), str(fresh.index[-1].date()),
-                                             fresh.attrs.get("source", ""), note))
+                                             fresh.attrs.get("source", ""), note, detail))
             except ProviderError as exc:
                 if cached is None:
-                    outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc)))
+                    outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc), _detail(exc)))
                 else:
                     outcomes.append(FetchOutcome(sym.code, "cached", len(cached), str(cached.index[-1].date()),
-                                                 cached.attrs.get("source", ""), _staleness_note(cached)))
+                                                 cached.attrs.get("source", ""),
+                                                 _staleness_note(cached, reason=str(exc)), _detail(exc)))
         except QuantkitError as exc:
             outcomes.append(FetchOutcome(str(raw), "failed", 0, None, "", str(exc)))
     return outcomes
