@@ -451,3 +451,25 @@ def test_import_sets_the_name(capsys, store_dir, tmp_path):
     code, out, _ = run_cli(capsys, "data", "list", "--json")
     assert {r["symbol"]: r["name"] for r in json.loads(out)}["159001"] == "货币ETF"
     assert qk.name_of("159001") == "货币ETF"
+
+
+class _Fake:
+    """A provider answering 562800's snapshot bars."""
+
+    name = "fake"
+
+    def daily(self, symbol, start=None, end=None, adjust="qfq"):
+        bars = Snapshot().read(CODE)
+        out = bars.loc[pd.Timestamp(start) if start else None:]
+        out.attrs = {**bars.attrs, "source": "fake"}
+        return out
+
+
+def test_fetch_replaces_a_corrupt_store_file(src, caplog):
+    _corrupt(src, "flipped")
+    src = DataSources(src.store, src.snapshot, [_Fake()])
+    with caplog.at_level(logging.WARNING, logger="quantkit"):
+        [out] = qk.fetch([CODE], sources=src)
+    assert out.status == "updated" and "was corrupt" in caplog.text
+    assert _agree(src).attrs["source"] == "fake"
+    _clean(src.store)

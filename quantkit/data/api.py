@@ -284,7 +284,11 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
     for raw in (progress(items) if progress else items):
         try:
             sym = normalize_symbol(raw)
-            cached = _cached(sym, src)
+            try:
+                cached = _cached(sym, src)
+            except DataUnavailableError as exc:  # a corrupt store file, now quarantined: fetch it anew
+                say_once(str(exc))
+                cached = _cached(sym, src)
             try:
                 fresh = _refresh(sym, src, cached)
                 note, detail = _refresh_valuation(sym, src)
