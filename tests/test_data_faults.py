@@ -239,7 +239,8 @@ def _corrupt(src: DataSources, how: str) -> Path:
 
 
 BAD_FILES = {
-    "truncated": "sha256 differs", "flipped": "sha256 differs", "not-parquet": "not readable as parquet", "no-close": "missing required column 'close'",
+    "truncated": "sha256 differs", "flipped": "sha256 differs", "not-parquet": "not readable as parquet",
+    "no-close": "missing required column 'close'",
     "text-close": "column 'close' has dtype", "duplicate-dates": "duplicate date",
     "unsorted-dates": "increasing order", "zero-close": "close must be > 0", "inf-high": "high is infinite",
     "no-dates": "index must be dates",

@@ -563,6 +563,8 @@ def test_read_real_wind_export_with_bom_cr_and_title_lines(shared_data):
     ("akshare fund_etf_hist_em('510300') failed after 1 attempts (TimeoutError: fund_etf_hist_em did not answer "
      "within 10 s)", "timeout after 10 s"),
     ("failed after 3 attempts (HTTPError: 404 Client Error: Not Found for url: https://x/y)", "HTTP 404"),
+    ("ConnectionError: HTTPSConnectionPool(host='x', port=443): Read timed out. (read timeout=15)",
+     "timeout after 15 s"),
     ("yfinance returned no rows for 159001.SZ (offline, unknown ticker or empty range)", "no data"),
     ("something odd happened " + "x" * 200, "something odd happened " + "x" * 36 + "…"),
 ])

@@ -7,7 +7,6 @@ used and a single plain line says so on stderr.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,23 +18,9 @@ from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date, today
 from quantkit.data.providers.base import ProvidersFailed
 from quantkit.data.schema import validate_bars, validate_valuation
-from quantkit.data.store import ParquetStore, Snapshot
+from quantkit.data.store import ParquetStore, Snapshot, _said, say_once  # noqa: F401 (_said: tests reset it)
 from quantkit.data.symbols import Symbol, normalize_symbol
 from quantkit.errors import ConfigError, DataUnavailableError, ProviderError, QuantkitError
-
-_said: set[str] = set()
-
-
-_log = logging.getLogger("quantkit.data")
-
-
-def say_once(message: str) -> None:
-    """Log a notice (offline fallbacks, stale data) once per process, as a warning of the
-    ``quantkit.data`` logger: the CLI prints it on stderr; a notebook shows it unless logging is
-    configured otherwise."""
-    if message not in _said:
-        _said.add(message)
-        _log.warning(message)
 
 
 def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

@@ -40,13 +40,15 @@ KINDS = ("prices", "valuation")
 LOCK_TIMEOUT = 60.0  # seconds a writer waits for the store lock
 
 _log = logging.getLogger("quantkit.data")
-_noted: set[str] = set()
+_said: set[str] = set()
 
 
-def _note(message: str) -> None:
-    """Log ``message`` once per process as a warning of the ``quantkit.data`` logger."""
-    if message not in _noted:
-        _noted.add(message)
+def say_once(message: str) -> None:
+    """Log a notice (offline fallbacks, stale data, a recovered manifest) once per process, as a
+    warning of the ``quantkit.data`` logger: the CLI prints it on stderr; a notebook shows it
+    unless logging is configured otherwise."""
+    if message not in _said:
+        _said.add(message)
         _log.warning(message)
 
 
@@ -265,8 +267,8 @@ class ParquetStore:
             return {}, False
         if isinstance(backup, dict):
             state = "missing" if entries is _MISSING else "damaged"
-            _note(f"note: store manifest {self.manifest_path} is {state}; using manifest.json.bak "
-                  f"({len(backup)} entries, one write older); the next write restores it")
+            say_once(f"note: store manifest {self.manifest_path} is {state}; using manifest.json.bak "
+                     f"({len(backup)} entries, one write older); the next write restores it")
             return backup, True
         raise DataUnavailableError(
             f"store manifest {self.manifest_path} and its backup manifest.json.bak are both damaged: "
@@ -277,8 +279,12 @@ class ParquetStore:
         """Entries ``{"<kind>/<code>": record}`` of the store (recovered from the backup if need be)."""
         return self._load_manifest()[0]
 
-    def _swap(self, new: dict, old: dict) -> None:
-        """Back up ``old`` to ``manifest.json.bak``, then atomically make ``new`` the manifest."""
+    def _swap(self, new: dict, old: dict, recovered: bool) -> None:
+        """Back up ``old`` to ``manifest.json.bak``, then atomically make ``new`` the manifest (a
+        damaged one, which ``old`` was ``recovered`` from, is first copied to quarantine)."""
+        if recovered and self.manifest_path.exists():
+            self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.quarantine_dir / f"manifest.{time.time_ns()}.json", self.manifest_path.read_bytes())
         dump = lambda entries: (json.dumps(entries, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
         atomic_write_bytes(self.backup_path, dump(old))
         atomic_write_bytes(self.manifest_path, dump(new))
@@ -352,13 +358,13 @@ class ParquetStore:
         again = f"run `quantkit fetch {code}` to fetch it again"
         with self._lock_if_writable() as unlocked:
             try:
-                entries, _ = self._load_manifest()
+                entries, recovered = self._load_manifest()
                 if entries.get(key) != meta:
                     return  # repaired or rewritten meanwhile: the caller reads again
                 if unlocked:
                     raise PermissionError(unlocked)
                 dest = self.quarantine(path) if path.exists() else None
-                self._swap({k: m for k, m in entries.items() if k != key}, entries)
+                self._swap({k: m for k, m in entries.items() if k != key}, entries, recovered)
             except OSError as exc:
                 raise DataUnavailableError(
                     f"cache file {path.name} of {code} is corrupt ({reason}); it could not be moved to "
@@ -394,14 +400,10 @@ class ParquetStore:
         try:
             with self._lock():
                 entries, recovered = self._load_manifest()
-                if recovered and self.manifest_path.exists():
-                    self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-                    atomic_write_bytes(self.quarantine_dir / f"manifest.{time.time_ns()}.json",
-                                       self.manifest_path.read_bytes())
                 new = {**entries, key: record}
                 try:
                     atomic_write_bytes(target, data)
-                    self._swap(new, entries)
+                    self._swap(new, entries, recovered)
                 except BaseException:
                     self._unlink_unless_named(target)
                     raise

@@ -109,12 +109,12 @@ def guarded_call(
 
 
 _REASONS = (  # (pattern over a failure's full text, short reason; \1 is the pattern's group)
-    (re.compile(r"did not answer within ([\d.]+) s"), r"timeout after \1 s"),
+    (re.compile(r"did not answer within ([\d.]+) s|(?:read|connect) timeout=([\d.]+)"), r"timeout after \1\2 s"),
     (re.compile(r"(?i)\btimed? ?out\b|Timeout"), "timeout"),
     (re.compile(r"\b([45]\d\d) (?:Client|Server) Error|HTTP Error ([45]\d\d)|status(?: code)?[ =:]+([45]\d\d)"),
      None),
-    (re.compile(r"(?i)name ?resolution|name or service not known|getaddrinfo|connection ?(?:error|refused|reset|aborted)"
-                r"|network (?:is )?unreachable|network disabled|max retries exceeded|no route to host"),
+    (re.compile(r"(?i)name ?resolution|name or service not known|getaddrinfo|no route to host|max retries exceeded"
+                r"|connection ?(?:error|refused|reset|aborted)|network (?:is )?unreachable|network disabled"),
      "network unreachable"),
     (re.compile(r"(?i)returned no (?:rows|closes)|no rows for|no local file"), "no data"),
     (re.compile(r"(?i)not importable"), "library not installed"),
