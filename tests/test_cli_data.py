@@ -89,7 +89,7 @@ def test_bad_import_is_refused_whole(capsys, store_dir, tmp_path, change, words)
     code, out, err = run(capsys, "data", "import", str(tmp_path / "bad.csv"), "--symbol", "560860")
     assert code != 0 and words in err and "bad.csv" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not (store_dir / "store" / "prices" / "560860.parquet").exists()
+    assert not list(store_dir.rglob("*.parquet")) and not list(store_dir.rglob("manifest.json"))
     assert qk.load_prices("560860").index[-1] == pd.Timestamp("2026-05-07")
 
 

@@ -187,8 +187,11 @@ def test_damaged_manifest_recovers_from_backup(src, caplog, damage):
     with caplog.at_level(logging.WARNING, logger="quantkit"):
         assert len(src.store.read("560860")) == 20
     assert "manifest.json.bak" in caplog.text and len(caplog.records) == 1
+    damaged = src.store.manifest_path.read_bytes() if src.store.manifest_path.exists() else None
     src.store.write(CODE, _bars(40))  # restores a manifest; nothing else is lost
     assert json.loads(src.store.manifest_path.read_text()).keys() == {"prices/560860", f"prices/{CODE}"}
+    kept = [p.read_bytes() for p in (src.store.root.parent / "quarantine").glob("manifest.*.json")]
+    assert kept == ([damaged] if damaged is not None else [])  # the damaged manifest is kept aside
     assert _state(src) == 40 and len(src.store.read("560860")) == 20
     _clean(src.store)
 
@@ -259,6 +262,17 @@ def test_bad_store_file_is_quarantined_with_its_entry(src, how):
     src.store.write(CODE, _bars(50))
     assert _state(src) == 50
     _clean(src.store)
+
+
+def test_data_list_first_reports_a_damaged_file_and_agrees_with_load(src, caplog):
+    _corrupt(src, "flipped")
+    src.store.write("560860", _bars(20))
+    with caplog.at_level(logging.WARNING, logger="quantkit"):
+        table = list_data(sources=src)
+    assert "was corrupt (its sha256 differs" in caplog.text
+    assert table.query("symbol == @CODE and kind == 'etf'").iloc[0]["source"].startswith("snapshot")
+    assert table.query("symbol == '560860'").iloc[0]["rows"] == 20
+    assert _agree(src).attrs["source"] == "snapshot"
 
 
 READER = textwrap.dedent("""

@@ -298,6 +298,7 @@ def _with_adjustment(row: Mapping) -> str:
 
 def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
     """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days).
+    A damaged store file is quarantined (said once) and the row shows what answers instead.
 
     ``source`` names an ETF's price adjustment too, e.g. ``snapshot (qfq-multiplicative)``: raw
     prices with factors, or ``qfq-subtractive-em`` (East Money's qfq, no factors known)."""
@@ -305,7 +306,7 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
     rows = {}
     for key, meta in src.snapshot.manifest.items():
         rows[(meta["symbol"], meta["kind"])] = {**meta, "source": "snapshot"}
-    for key, meta in src.store.manifest().items():
+    for key, meta in src.store.checked_manifest().items():
         kind = "valuation" if key.startswith("valuation/") else normalize_symbol(meta["symbol"]).kind
         prev = rows.get((meta["symbol"], kind), {})
         rows[(meta["symbol"], kind)] = {**prev, **meta, "kind": kind, "name": meta.get("name") or prev.get("name", ""),

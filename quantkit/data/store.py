@@ -279,6 +279,26 @@ class ParquetStore:
         """Entries ``{"<kind>/<code>": record}`` of the store (recovered from the backup if need be)."""
         return self._load_manifest()[0]
 
+    def checked_manifest(self) -> dict:
+        """:meth:`manifest` without entries whose file is missing or differs from its sha256: such
+        a file is quarantined with its entry (said once), as :meth:`read` does."""
+        entries = {}
+        for key, meta in self.manifest().items():
+            kind, _, code = key.partition("/")
+            try:
+                digest = hashlib.sha256(self._file(key, meta).read_bytes()).hexdigest()
+            except FileNotFoundError:
+                digest = None
+            if digest is None or digest != meta.get("sha256", digest):
+                try:
+                    self.read(code, kind)
+                except DataUnavailableError as exc:
+                    say_once(str(exc))
+                meta = self.manifest().get(key)
+            if meta is not None:
+                entries[key] = meta
+        return entries
+
     def _swap(self, new: dict, old: dict, recovered: bool) -> None:
         """Back up ``old`` to ``manifest.json.bak``, then atomically make ``new`` the manifest (a
         damaged one, which ``old`` was ``recovered`` from, is first copied to quarantine)."""
