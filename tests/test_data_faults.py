@@ -451,12 +451,14 @@ def test_import_refuses_a_parquet_with_too_many_rows(capsys, store_dir, tmp_path
     assert "200 rows; imports are limited to 100 rows" in _refused(capsys, store_dir, str(path))
 
 
-@pytest.mark.parametrize("raw", ["５６２８００", "51００５０", "５６２８００.SH", "sh５６２８００"])
-def test_full_width_digits_are_refused(capsys, store_dir, raw):
-    with pytest.raises(QuantkitError, match="not an ASCII character"):
+@pytest.mark.parametrize("raw, hint", [("５６２８００", "type 562800"), ("51００５０", "type 510050"),
+                                       ("５６２８００.SH", "type 562800.SH"), ("sh５６２８００", "type sh562800"),
+                                       ("五六二八〇〇", "use ASCII digits")])
+def test_full_width_digits_are_refused(capsys, store_dir, raw, hint):
+    with pytest.raises(QuantkitError, match=f"not ASCII .*{hint}"):
         load_prices(raw)
-    code, _, err = run_cli(capsys, "fetch", raw, "--json")
-    assert code == 3 and "Traceback" not in err
+    code, out, err = run_cli(capsys, "fetch", raw, "--json")
+    assert code == 3 and "Traceback" not in err and hint in json.loads(out)[0]["message"]
 
 
 def test_import_sets_the_name(capsys, store_dir, tmp_path):
@@ -488,3 +490,17 @@ def test_fetch_replaces_a_corrupt_store_file(src, caplog):
     assert out.status == "updated" and "was corrupt" in caplog.text
     assert _agree(src).attrs["source"] == "fake"
     _clean(src.store)
+
+
+def test_odd_layouts_of_a_stored_file_are_reported_not_raised(src):
+    src.store.write(CODE, _bars(30))
+    odd = pd.DataFrame({"close": [1.0, 2.0], "x": ["a", "b"]},
+                       index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)]))
+    path = src.store.path(CODE)
+    path.write_bytes(frame_to_parquet_bytes(odd))
+    manifest = src.store.manifest()
+    manifest[f"prices/{CODE}"].pop("sha256")
+    src.store.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataUnavailableError, match="index must be dates"):
+        src.store.read(CODE)
+    assert _agree(src).attrs["source"] == "snapshot"

@@ -116,6 +116,8 @@ def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> p
         return validate_stored(frame, code, kind, origin=origin)
     except DataValidationError as exc:
         raise _Bad(str(exc)) from None
+    except (TypeError, ValueError, KeyError) as exc:  # a layout the rules do not foresee
+        raise _Bad(f"{origin}: unexpected layout ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})") from None
 
 
 def _attrs(code: str, meta: dict, source: str) -> dict:

@@ -8,6 +8,7 @@ code; nothing here does I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from quantkit.errors import SymbolError
@@ -82,9 +83,9 @@ def normalize_symbol(raw: str | int | Symbol) -> Symbol:
         raise SymbolError(f"symbol must be a string such as '560860', got {type(raw).__name__}")
     text = raw.strip()
     if not text.isascii():
-        wide = next(c for c in text if not c.isascii())
-        raise SymbolError(f"malformed symbol {raw!r}: {wide!r} is not an ASCII character "
-                          f"(type the code with ASCII digits 0-9, not full-width ones); {_HELP}")
+        ascii_text = unicodedata.normalize("NFKC", text)
+        hint = f"type {ascii_text}" if ascii_text.isascii() else "use ASCII digits 0-9, e.g. 560860"
+        raise SymbolError(f"malformed symbol {raw!r}: not ASCII (full-width digits?); {hint}")
     suffix_exchange = None
     if "." in text:
         text, _, suffix = text.rpartition(".")
