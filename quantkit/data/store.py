@@ -102,6 +102,24 @@ class _Bad(Exception):
     """A stored file that must not be used; ``str()`` is the reason (one line)."""
 
 
+_CHECKED: dict[tuple, pd.DataFrame] = {}  # (path, size, mtime_ns, sha256, code, kind) → validated frame
+_CHECKED_MAX = 256  # frames kept (a few MB)
+
+
+def _read_checked(path: Path, meta: dict, code: str, kind: str, origin: str) -> pd.DataFrame:
+    """:func:`_parse_file` of ``path``, remembered while the file's size and mtime stay the same
+    (a process reads the same files many times); a copy each time."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, meta.get("sha256"), code, kind)
+    frame = _CHECKED.get(key)
+    if frame is None:
+        frame = _parse_file(path.read_bytes(), meta, code, kind, origin)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[key] = frame
+    return frame.copy()
+
+
 def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> pd.DataFrame:
     """The validated frame held by ``data``; :class:`_Bad` when it differs from ``meta``'s sha256,
     is not parquet, or breaks the schema."""
@@ -174,7 +192,7 @@ class Snapshot:
             return None
         origin = f"snapshot/{entry.meta['file']}"
         try:
-            frame = _parse_file(entry.path.read_bytes(), entry.meta, code, kind, origin)
+            frame = _read_checked(entry.path, entry.meta, code, kind, origin)
         except (_Bad, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise DataValidationError(f"{origin}: {reason}; restore the snapshot with "
@@ -359,7 +377,7 @@ class ParquetStore:
                 return None
             path = self._file(key, meta)
             try:
-                frame = _parse_file(path.read_bytes(), meta, code, kind, f"store/{path.relative_to(self.root)}")
+                frame = _read_checked(path, meta, code, kind, f"store/{path.relative_to(self.root)}")
             except FileNotFoundError:
                 reason = "its file is missing"
             except _Bad as bad:
