@@ -504,3 +504,26 @@ def test_odd_layouts_of_a_stored_file_are_reported_not_raised(src):
     with pytest.raises(DataUnavailableError, match="index must be dates"):
         src.store.read(CODE)
     assert _agree(src).attrs["source"] == "snapshot"
+
+
+def test_cli_disk_full_during_import_is_one_line_exit_1(capsys, store_dir, tmp_path, monkeypatch):
+    path = _csv(tmp_path / "ok.csv")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, _, err = run_cli(capsys, "data", "import", str(path), "--symbol", CODE)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "No space left on device" in err and "keeps its previous state" in err
+    monkeypatch.undo()
+    assert not list(store_dir.rglob("*.tmp")) and not list(store_dir.rglob("*.parquet"))
+
+
+def test_cli_both_manifests_damaged_is_one_line(capsys, store_dir, tmp_path):
+    run_cli(capsys, "data", "import", str(_csv(tmp_path / "a.csv")), "--symbol", CODE)
+    run_cli(capsys, "data", "import", str(_csv(tmp_path / "b.csv", n=20)), "--symbol", "560860")
+    for name in ("manifest.json", "manifest.json.bak"):
+        (store_dir / "store" / name).write_text("{")
+    code, _, err = run_cli(capsys, "data", "list")
+    assert code == 3 and len(err.strip().splitlines()) == 1 and "both damaged" in err

@@ -338,13 +338,13 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
     frame.attrs.update({"symbol": sym.code, "source": f"import:{Path(path).name}",
                         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     src = sources or default_sources()
+    label = (name or "").strip() or name_of(sym, src)
+    src.store.write(sym.code, frame, name=label)
+    frame.attrs["name"] = label
     snap = src.snapshot.entry(sym.code)
     if snap is not None and str(snap.meta.get("adjustment")).split("-")[0] != adjustment:
         say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
                  f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
-    label = (name or "").strip() or name_of(sym, src)
-    src.store.write(sym.code, frame, name=label)
-    frame.attrs["name"] = label
     return frame
 
 
