@@ -16,7 +16,6 @@ import pandas as pd
 
 from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date, today
-from quantkit.data.providers.base import ProvidersFailed
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.store import ParquetStore, Snapshot, _said, say_once  # noqa: F401 (_said: tests reset it)
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -106,6 +105,8 @@ def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -
     else for qfq bars. Incremental: a few overlapping bars are refetched and merged by
     :func:`_merge`; when they disagree the whole history is fetched again.
     """
+    from quantkit.data.providers.base import ProvidersFailed  # providers load lazily
+
     errors = []
     for provider in sources.provider_list():
         kwargs = {"adjust": "factor"} if sym.kind == "etf" and getattr(provider, "gives_factor", False) else {}
@@ -192,6 +193,8 @@ def load_prices(
 
 def _fetch_valuation(sym: Symbol, sources: DataSources) -> pd.DataFrame:
     """Valuation of an index from the first provider that has one; stored on success."""
+    from quantkit.data.providers.base import ProvidersFailed  # providers load lazily
+
     errors = []
     for provider in sources.provider_list():
         if not hasattr(provider, "valuation"):
