@@ -30,8 +30,33 @@ def test_fetch_offline_uses_cache_and_says_so(capsys, store_dir, monkeypatch):
     assert outcomes["562800"]["status"] == "cached"
     assert outcomes["562800"]["message"].startswith("network unavailable: using data_cache snapshot through 2026-09-24")
     assert outcomes["159001"]["status"] == "failed"
-    assert code == 1  # some failed
+    assert outcomes["159001"]["message"] == "network unreachable" and "detail" not in outcomes["159001"]
+    assert code == 4  # nothing updated: offline, cron should alert
     assert "Traceback" not in err
+
+
+def test_fetch_notes_are_short_and_details_need_verbose(capsys, store_dir, monkeypatch):
+    fast = CallPolicy(timeout=2, attempts=1, backoff=0, min_interval=0)
+    monkeypatch.setattr(providers, "default_providers",
+                        lambda: [providers.AkshareProvider(policy=fast), providers.YFinanceProvider(policy=fast)])
+    code, out, err = run(capsys, "fetch", "159001")
+    line = next(l for l in out.splitlines() if l.startswith("159001"))
+    assert code == 3 and line.rstrip().endswith("network unreachable") and len(line) < 100
+    assert "Max retries" not in out + err
+    code, out, err = run(capsys, "fetch", "159001", "-v")
+    assert code == 3 and err.startswith("159001: akshare: ") and "fund_etf_hist_em" in err
+    code, out, _ = run(capsys, "fetch", "159001", "-v", "--json")
+    assert "fund_etf_hist_sina" in json.loads(out)[0]["detail"]
+
+
+@pytest.mark.parametrize("statuses, code", [
+    (["updated", "updated"], 0), (["updated", "failed"], 1), (["updated", "cached"], 1),
+    (["failed", "failed"], 3), (["cached"], 4), (["cached", "failed"], 4),
+])
+def test_fetch_exit_codes(statuses, code):
+    from quantkit.cli.data_cmd import fetch_exit_code
+
+    assert fetch_exit_code(statuses) == code
 
 
 def _export(path, encoding="utf-8-sig", **changes):
@@ -64,7 +89,7 @@ def test_bad_import_is_refused_whole(capsys, store_dir, tmp_path, change, words)
     code, out, err = run(capsys, "data", "import", str(tmp_path / "bad.csv"), "--symbol", "560860")
     assert code != 0 and words in err and "bad.csv" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not (store_dir / "store" / "prices" / "560860.parquet").exists()
+    assert not list(store_dir.rglob("*.parquet")) and not list(store_dir.rglob("manifest.json"))
     assert qk.load_prices("560860").index[-1] == pd.Timestamp("2026-05-07")
 
 

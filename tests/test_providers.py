@@ -554,3 +554,31 @@ def test_read_real_wind_export_with_bom_cr_and_title_lines(shared_data):
     bars = read_price_file(shared_data / "wind_export_phbs" / "881001.csv")  # BOM, CR-only, 3 title lines
     assert bars.attrs["symbol"] == "881001" and bars.index[0] == D("2007-01-04")
     assert bars.loc[D("2020-03-18"), "close"] == 4031.7937 and bars.loc[D("2020-03-18"), "turnover"] == 1.4054
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("akshare fund_etf_hist_em('159001') failed after 3 attempts (ConnectionError: HTTPSConnectionPool(host='x', "
+     "port=443): Max retries exceeded with url: /api (Caused by NameResolutionError(\"Failed to resolve\")))",
+     "network unreachable"),
+    ("akshare fund_etf_hist_em('510300') failed after 1 attempts (TimeoutError: fund_etf_hist_em did not answer "
+     "within 10 s)", "timeout after 10 s"),
+    ("failed after 3 attempts (HTTPError: 404 Client Error: Not Found for url: https://x/y)", "HTTP 404"),
+    ("ConnectionError: HTTPSConnectionPool(host='x', port=443): Read timed out. (read timeout=15)",
+     "timeout after 15 s"),
+    ("yfinance returned no rows for 159001.SZ (offline, unknown ticker or empty range)", "no data"),
+    ("something odd happened " + "x" * 200, "something odd happened " + "x" * 36 + "…"),
+])
+def test_short_reasons_of_provider_failures(text, reason):
+    from quantkit.data.providers.base import short_reason
+
+    assert short_reason(text) == reason
+
+
+def test_one_reason_per_symbol_when_providers_agree():
+    from quantkit.data.providers.base import ProvidersFailed
+
+    err = ProvidersFailed([("akshare", "ConnectionError: Max retries exceeded " + "x" * 900),
+                           ("yfinance", "yfinance returned no rows for 159001.SZ")])
+    assert str(err) == "network unreachable" and len(err.detail) > 900
+    err = ProvidersFailed([("akshare", "HTTPError: 503 Server Error"), ("yfinance", "TimeoutError: did not answer within 20 s")])
+    assert str(err) == "akshare: HTTP 503; yfinance: timeout after 20 s"

@@ -7,7 +7,6 @@ used and a single plain line says so on stderr.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -18,23 +17,9 @@ import pandas as pd
 from quantkit.data.adjust import adjust_bars, has_factor, validate_factor_bars
 from quantkit.data.calendar import parse_date, today
 from quantkit.data.schema import validate_bars, validate_valuation
-from quantkit.data.store import ParquetStore, Snapshot
+from quantkit.data.store import ParquetStore, Snapshot, _said, say_once  # noqa: F401 (_said: tests reset it)
 from quantkit.data.symbols import Symbol, normalize_symbol
 from quantkit.errors import ConfigError, DataUnavailableError, ProviderError, QuantkitError
-
-_said: set[str] = set()
-
-
-_log = logging.getLogger("quantkit.data")
-
-
-def say_once(message: str) -> None:
-    """Log a notice (offline fallbacks, stale data) once per process, as a warning of the
-    ``quantkit.data`` logger: the CLI prints it on stderr; a notebook shows it unless logging is
-    configured otherwise."""
-    if message not in _said:
-        _said.add(message)
-        _log.warning(message)
 
 
 def check_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
@@ -78,11 +63,14 @@ def _cached(sym: Symbol, sources: DataSources, kind: str = "prices") -> pd.DataF
 
 
 def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
-    """The instrument's short name (e.g. 稀有金属ETF) if the store or snapshot knows it, else ''."""
+    """The instrument's short name (e.g. 稀有金属ETF) as the store (an import's ``--name``) or else
+    the snapshot knows it; '' if neither does."""
     sym = normalize_symbol(symbol)
     src = sources or default_sources()
-    entry = src.snapshot.entry(sym.code) or src.store.entry(sym.code)
-    return (entry.meta.get("name") if entry else "") or ""
+    for entry in (src.store.entry(sym.code), src.snapshot.entry(sym.code)):
+        if entry is not None and entry.meta.get("name"):
+            return str(entry.meta["name"])
+    return ""
 
 
 def _merge(cached: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame | None:
@@ -117,6 +105,8 @@ def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -
     else for qfq bars. Incremental: a few overlapping bars are refetched and merged by
     :func:`_merge`; when they disagree the whole history is fetched again.
     """
+    from quantkit.data.providers.base import ProvidersFailed  # providers load lazily
+
     errors = []
     for provider in sources.provider_list():
         kwargs = {"adjust": "factor"} if sym.kind == "etf" and getattr(provider, "gives_factor", False) else {}
@@ -129,18 +119,20 @@ def _fetch_one(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -
                     return validate_bars(merged, sym.code, origin=provider.name)
             return provider.daily(sym, **kwargs)
         except ProviderError as exc:
-            errors.append(f"{provider.name}: {exc}")
+            errors.append((provider.name, str(exc)))
         except OSError as exc:
-            errors.append(f"{provider.name}: {type(exc).__name__}: {exc}")
-    raise ProviderError("; ".join(errors) or "no provider configured")
+            errors.append((provider.name, f"{type(exc).__name__}: {exc}"))
+    raise ProvidersFailed(errors)
 
 
-def _staleness_note(frame: pd.DataFrame, what: str = "") -> str:
-    """``network unavailable: using [what from ]data_cache snapshot through DATE (N days old)``."""
+def _staleness_note(frame: pd.DataFrame, what: str = "", reason: str = "network unreachable") -> str:
+    """``network unavailable: using [what from ]data_cache snapshot through DATE (N days old)``
+    (``not updated (REASON): …`` for another failure than the network's, e.g. ``HTTP 404``)."""
     last = frame.index[-1].date()
     age = (today() - last).days
     source = "data_cache snapshot" if frame.attrs.get("source") == "snapshot" else "data_cache store"
-    return f"network unavailable: using {what + ' from ' if what else ''}{source} through {last} ({age} days old)"
+    head = "network unavailable" if reason == "network unreachable" else f"not updated ({reason})"
+    return f"{head}: using {what + ' from ' if what else ''}{source} through {last} ({age} days old)"
 
 
 def _refresh(sym: Symbol, sources: DataSources, cached: pd.DataFrame | None) -> pd.DataFrame:
@@ -178,12 +170,12 @@ def load_prices(
     if refresh:
         try:
             frame = _refresh(sym, src, frame)
-        except ProviderError:
+        except ProviderError as exc:
             if frame is None:
                 raise DataUnavailableError(
-                    f"no data for {sym.code}: every provider failed and it is not in data_cache; "
+                    f"no data for {sym.code}: every provider failed ({exc}) and it is not in data_cache; "
                     "check the network and the code, then `quantkit fetch " + sym.code + "`") from None
-            say_once(_staleness_note(frame))
+            say_once(_staleness_note(frame, reason=str(exc)))
     if frame is None:
         raise DataUnavailableError(
             f"no data for {sym.code}: not in the data_cache snapshot or store; run `quantkit fetch {sym.code}` "
@@ -201,6 +193,8 @@ def load_prices(
 
 def _fetch_valuation(sym: Symbol, sources: DataSources) -> pd.DataFrame:
     """Valuation of an index from the first provider that has one; stored on success."""
+    from quantkit.data.providers.base import ProvidersFailed  # providers load lazily
+
     errors = []
     for provider in sources.provider_list():
         if not hasattr(provider, "valuation"):
@@ -208,11 +202,13 @@ def _fetch_valuation(sym: Symbol, sources: DataSources) -> pd.DataFrame:
         try:
             frame = provider.valuation(sym)
         except (ProviderError, OSError) as exc:
-            errors.append(f"{provider.name}: {exc}")
+            errors.append((provider.name, str(exc)))
             continue
         sources.store.write(sym.code, frame, kind="valuation", name=name_of(sym, sources))
         return frame
-    raise ProviderError("; ".join(errors) or "no provider publishes index valuations")
+    if not errors:
+        raise ProviderError("no provider publishes index valuations")
+    raise ProvidersFailed(errors)
 
 
 def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
@@ -229,9 +225,9 @@ def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
         try:
             _fetch_valuation(sym, src)
             frame = src.store.read(sym.code, "valuation")
-        except ProviderError:
+        except ProviderError as exc:
             if frame is not None:
-                say_once(_staleness_note(frame, f"{sym.code} valuation"))
+                say_once(_staleness_note(frame, f"{sym.code} valuation", str(exc)))
     if frame is None:
         raise DataUnavailableError(f"no valuation data for {sym.code}: the snapshot has PE/PB for 000300 and "
                                    "PE for the CSI indices (000985, 930713, …)")
@@ -240,7 +236,8 @@ def load_valuation(index: str | Symbol = "000300", refresh: bool = False, *,
 
 @dataclass(frozen=True)
 class FetchOutcome:
-    """Result of fetching one symbol: ``status`` is ``updated``, ``cached`` (fell back) or ``failed``."""
+    """Result of fetching one symbol: ``status`` is ``updated``, ``cached`` (fell back) or ``failed``;
+    ``message`` a short note (one reason per symbol), ``detail`` every provider's full failure."""
 
     symbol: str
     status: str
@@ -248,17 +245,22 @@ class FetchOutcome:
     last_date: str | None
     source: str
     message: str = ""
+    detail: str = ""
 
 
-def _refresh_valuation(sym: Symbol, src: DataSources) -> str:
-    """For an index with stored valuation data, fetch it too; a note for the outcome table."""
+def _detail(exc: Exception) -> str:
+    return getattr(exc, "detail", "") or str(exc)
+
+
+def _refresh_valuation(sym: Symbol, src: DataSources) -> tuple[str, str]:
+    """For an index with stored valuation data, fetch it too: (note for the outcome table, detail)."""
     if sym.kind != "index" or _cached(sym, src, "valuation") is None:
-        return ""
+        return "", ""
     try:
         val = _fetch_valuation(sym, src)
-        return f"valuation through {val.index[-1].date()}"
+        return f"valuation through {val.index[-1].date()}", ""
     except ProviderError as exc:
-        return f"valuation not updated ({exc})"
+        return f"valuation not updated ({exc})", _detail(exc)
 
 
 def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
@@ -270,18 +272,23 @@ def fetch(symbols: Iterable[str], *, sources: DataSources | None = None,
     for raw in (progress(items) if progress else items):
         try:
             sym = normalize_symbol(raw)
-            cached = _cached(sym, src)
+            try:
+                cached = _cached(sym, src)
+            except DataUnavailableError as exc:  # a corrupt store file, now quarantined: fetch it anew
+                say_once(str(exc))
+                cached = _cached(sym, src)
             try:
                 fresh = _refresh(sym, src, cached)
-                note = _refresh_valuation(sym, src)
+                note, detail = _refresh_valuation(sym, src)
                 outcomes.append(FetchOutcome(sym.code, "updated", len(fresh), str(fresh.index[-1].date()),
-                                             fresh.attrs.get("source", ""), note))
+                                             fresh.attrs.get("source", ""), note, detail))
             except ProviderError as exc:
                 if cached is None:
-                    outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc)))
+                    outcomes.append(FetchOutcome(sym.code, "failed", 0, None, "", str(exc), _detail(exc)))
                 else:
                     outcomes.append(FetchOutcome(sym.code, "cached", len(cached), str(cached.index[-1].date()),
-                                                 cached.attrs.get("source", ""), _staleness_note(cached)))
+                                                 cached.attrs.get("source", ""),
+                                                 _staleness_note(cached, reason=str(exc)), _detail(exc)))
         except QuantkitError as exc:
             outcomes.append(FetchOutcome(str(raw), "failed", 0, None, "", str(exc)))
     return outcomes
@@ -294,6 +301,7 @@ def _with_adjustment(row: Mapping) -> str:
 
 def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
     """What the store holds: one row per file (symbol, name, kind, first/last date, rows, source, age in days).
+    A damaged store file is quarantined (said once) and the row shows what answers instead.
 
     ``source`` names an ETF's price adjustment too, e.g. ``snapshot (qfq-multiplicative)``: raw
     prices with factors, or ``qfq-subtractive-em`` (East Money's qfq, no factors known)."""
@@ -301,7 +309,7 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
     rows = {}
     for key, meta in src.snapshot.manifest.items():
         rows[(meta["symbol"], meta["kind"])] = {**meta, "source": "snapshot"}
-    for key, meta in src.store.manifest().items():
+    for key, meta in src.store.checked_manifest().items():
         kind = "valuation" if key.startswith("valuation/") else normalize_symbol(meta["symbol"]).kind
         prev = rows.get((meta["symbol"], kind), {})
         rows[(meta["symbol"], kind)] = {**prev, **meta, "kind": kind, "name": meta.get("name") or prev.get("name", ""),
@@ -316,11 +324,13 @@ def list_data(*, sources: DataSources | None = None) -> pd.DataFrame:
 
 
 def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = None,
-                volume_unit: str = "shares", adjustment: str = "none") -> pd.DataFrame:
+                volume_unit: str = "shares", adjustment: str = "none", name: str | None = None) -> pd.DataFrame:
     """Validate a user's CSV/parquet export and put it in the store; a bad file changes nothing.
 
     ``adjustment`` records what the file's prices are (``qfq``/``hfq``/``none``). The store answers
     before the snapshot, so importing prices of another adjustment than the snapshot's is said once.
+    ``name`` is the instrument's short name (default: the one the store or snapshot knows).
+    Limits and refused cells: see :mod:`quantkit.data.providers.local_file`.
     """
     from quantkit.data.providers.local_file import read_price_file
 
@@ -331,11 +341,13 @@ def import_file(path: str | Path, symbol: str, *, sources: DataSources | None = 
     frame.attrs.update({"symbol": sym.code, "source": f"import:{Path(path).name}",
                         "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     src = sources or default_sources()
+    label = (name or "").strip() or name_of(sym, src)
+    src.store.write(sym.code, frame, name=label)
+    frame.attrs["name"] = label
     snap = src.snapshot.entry(sym.code)
     if snap is not None and str(snap.meta.get("adjustment")).split("-")[0] != adjustment:
         say_once(f"note: {sym.code} prices are now the imported {adjustment} series; the snapshot's are "
                  f"{snap.meta.get('adjustment')} (pass --adjustment if the file is adjusted)")
-    src.store.write(sym.code, frame, name=name_of(sym, src))
     return frame
 
 

@@ -82,6 +82,10 @@ def validate_bars(
     if not dates.is_monotonic_increasing:
         bad = np.flatnonzero(np.diff(dates.asi8) <= 0)[0] + 1
         raise _fail(label, dates[bad].date(), "dates not in increasing order")
+    for col in COLUMNS:
+        bad = np.isinf(out[col])
+        if bad.any():
+            raise _fail(label, out.index[bad][0].date(), f"{col} is infinite")
     close = out["close"]
     if close.isna().any():
         raise _fail(label, close.index[close.isna()][0].date(), "close is missing (NaN)")
@@ -111,6 +115,29 @@ def validate_bars(
     out.attrs = dict(frame.attrs)
     out.attrs.setdefault("symbol", str(symbol))
     return out
+
+
+def validate_stored(frame: pd.DataFrame, symbol: str, kind: str = "prices", *, origin: str) -> pd.DataFrame:
+    """A frame read back from a stored parquet file (``origin`` names it), checked like an import:
+    dates as the index, the kind's columns numeric, then :func:`validate_bars` (with ``factor``:
+    :func:`~quantkit.data.adjust.validate_factor_bars`) or :func:`validate_valuation`."""
+    label = f"{symbol} ({origin})"
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataValidationError(f"{label}: index must be dates (DatetimeIndex), got {type(frame.index).__name__}")
+    known = VALUATION_COLUMNS if kind == "valuation" else (*COLUMNS, "factor")
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if col in known and (not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise DataValidationError(f"{label}: column {col!r} has dtype {dtype}, expected float64")
+    if kind == "valuation":
+        if not any(col in frame for col in VALUATION_COLUMNS):
+            raise DataValidationError(f"{label}: missing required column 'pe' or 'pb'")
+        return validate_valuation(frame, label)
+    if "factor" in frame:
+        from quantkit.data.adjust import validate_factor_bars  # adjust builds on this module
+
+        return validate_factor_bars(frame, symbol, origin=origin)
+    return validate_bars(frame, symbol, origin=origin)
 
 
 def validate_valuation(frame: pd.DataFrame, symbol: str = "?") -> pd.DataFrame:

@@ -8,6 +8,7 @@ code; nothing here does I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from quantkit.errors import SymbolError
@@ -16,7 +17,7 @@ _PREFIXES = ("sh", "sz", "bj")
 _SUFFIXES = {
     "SH": "SSE", "SS": "SSE", "SZ": "SZSE", "CSI": "CSI", "SI": "SW", "WI": "WIND", "BJ": "BSE",
 }
-_CODE = re.compile(r"^(?:\d{6}|H\d{5})$")
+_CODE = re.compile(r"^(?:[0-9]{6}|H[0-9]{5})$")  # ASCII digits only: \d also matches ５ and ٥
 _HELP = "use a 6-digit code such as 560860, sh560860, 560860.SH or 560860.SS"
 
 
@@ -81,6 +82,10 @@ def normalize_symbol(raw: str | int | Symbol) -> Symbol:
     if not isinstance(raw, str):
         raise SymbolError(f"symbol must be a string such as '560860', got {type(raw).__name__}")
     text = raw.strip()
+    if not text.isascii():
+        ascii_text = unicodedata.normalize("NFKC", text)
+        hint = f"type {ascii_text}" if ascii_text.isascii() else "use ASCII digits 0-9, e.g. 560860"
+        raise SymbolError(f"malformed symbol {raw!r}: not ASCII (full-width digits?); {hint}")
     suffix_exchange = None
     if "." in text:
         text, _, suffix = text.rpartition(".")

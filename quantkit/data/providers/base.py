@@ -7,6 +7,7 @@ the provider methods, never at module import time.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -105,6 +106,51 @@ def guarded_call(
                 delay *= 2
     reason = f"{type(last).__name__}: {last}".strip().splitlines()[0] if last else "unknown error"
     raise ProviderError(f"{what or getattr(fn, '__name__', 'call')} failed after {policy.attempts} attempts ({reason})")
+
+
+_REASONS = (  # (pattern over a failure's full text, short reason; \1 is the pattern's group)
+    (re.compile(r"did not answer within ([\d.]+) s|(?:read|connect) timeout=([\d.]+)"), r"timeout after \1\2 s"),
+    (re.compile(r"(?i)\btimed? ?out\b|Timeout"), "timeout"),
+    (re.compile(r"\b([45]\d\d) (?:Client|Server) Error|HTTP Error ([45]\d\d)|status(?: code)?[ =:]+([45]\d\d)"),
+     None),
+    (re.compile(r"(?i)name ?resolution|name or service not known|getaddrinfo|no route to host|max retries exceeded"
+                r"|connection ?(?:error|refused|reset|aborted)|network (?:is )?unreachable|network disabled"),
+     "network unreachable"),
+    (re.compile(r"(?i)returned no (?:rows|closes)|no rows for|no local file"), "no data"),
+    (re.compile(r"(?i)not importable"), "library not installed"),
+)
+
+
+def short_reason(text: str) -> str:
+    """One short reason for a provider failure's full text: ``network unreachable``, ``HTTP 404``,
+    ``timeout after 10 s``, ``no data`` … (the text's first 60 characters when none applies)."""
+    for pattern, reason in _REASONS:
+        found = pattern.search(text)
+        if found and reason is None:
+            return "HTTP " + next(g for g in found.groups() if g)
+        if found:
+            return found.expand(reason)
+    first = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return first if len(first) <= 60 else first[:59] + "…"
+
+
+class ProvidersFailed(ProviderError):
+    """Every provider failed for one request: ``str()`` is one short reason (per provider when
+    they differ; ``no data`` only when no provider says more), ``detail`` every full message."""
+
+    def __init__(self, failures: list[tuple[str, str]]) -> None:
+        self.failures = failures
+        self.detail = "; ".join(f"{name}: {text}" for name, text in failures) or "no provider configured"
+        reasons = [(name, short_reason(text)) for name, text in failures]
+        # "no data" is what a provider that hides its network errors (yfinance) says offline
+        reasons = [r for r in reasons if r[1] != "no data"] or reasons
+        if not reasons:
+            summary = "no provider configured"
+        elif len({r for _, r in reasons}) == 1:
+            summary = reasons[0][1]
+        else:
+            summary = "; ".join(f"{name}: {reason}" for name, reason in reasons)
+        super().__init__(summary)
 
 
 class Provider(Protocol):

@@ -6,6 +6,11 @@ may be Chinese (日期/开盘/收盘/最高/最低/成交量/成交额/换手率
 close, volume, amount/amt, turnover/turn), any case. Units in a header are honoured: ``成交量(手)``
 (lots → ×100 shares), ``万手``, ``亿股``, ``成交额(亿元)``/``万元``; otherwise volume is taken as
 shares (or lots with ``volume_unit="lots"``) and amount as CNY.
+
+Limits: a file is at most :data:`MAX_IMPORT_BYTES` (20 MiB) and :data:`MAX_IMPORT_ROWS`
+(100,000 rows, some 400 years of daily bars); larger files are refused before they are read.
+Bars dated after today, infinite values and non-numeric cells are refused (``-``, ``--``,
+``N/A`` and empty cells mean "unknown" outside the close column).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from quantkit.data.calendar import today
 from quantkit.data.schema import validate_bars
 from quantkit.data.symbols import Symbol, normalize_symbol
 from quantkit.errors import DataValidationError, ProviderError, SymbolError
@@ -36,6 +42,9 @@ ALIASES = {
 _LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
 _UNIT = re.compile(r"^(.*?)\s*[(（\[]\s*(.*?)\s*[)）\]]\s*$")
 _DATE_CELL = re.compile(r"^\s*\"?(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{8})\b")
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # bytes of one CSV/parquet file
+MAX_IMPORT_ROWS = 100_000  # data rows of one file
+MISSING = ("", "-", "--", "n/a", "na", "nan", "none", "null")  # cells meaning "unknown" (lower case)
 _PREFIX = {"": 1.0, "百": 1e2, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8}
 
 
@@ -69,8 +78,17 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="mixed", errors="coerce")
 
 
+def _too_many_rows(name: str, rows: int) -> DataValidationError:
+    return DataValidationError(f"{name}: {rows:,} rows; imports are limited to {MAX_IMPORT_ROWS:,} rows of daily "
+                               "bars — split the file or drop intraday rows")
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    text = _decode(path.read_bytes(), path.name).replace("\r\n", "\n").replace("\r", "\n")
+    raw = path.read_bytes()  # at most MAX_IMPORT_BYTES (checked by the caller)
+    lines_in_file = max(raw.count(b"\n"), raw.count(b"\r"))
+    if lines_in_file > MAX_IMPORT_ROWS + 50:  # 50: title lines above the header
+        raise _too_many_rows(path.name, lines_in_file)
+    text = _decode(raw, path.name).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if not text.strip():
         raise DataValidationError(f"{path.name}: empty file")
@@ -95,6 +113,21 @@ def _columns(frame: pd.DataFrame) -> dict[str, tuple[str, float]]:
     return found
 
 
+def _numbers(raw: pd.Series, column: str, name: str) -> np.ndarray:
+    """Floats of a column; a cell that is not a number is refused with the value as given
+    (``MISSING`` cells are NaN, except in the close column)."""
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.to_numpy(dtype=float)
+    text = raw.astype("string").str.replace(",", "").str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    allowed = () if column == "close" else MISSING
+    bad = (values.isna() & text.notna() & ~text.str.lower().isin(allowed)).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(f"{name}: {column} {raw.iloc[row]!r} in data row {row + 1} is not a number")
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
 def read_price_file(path: str | Path, symbol: str | Symbol | None = None, *, volume_unit: str = "shares",
                     adjustment: str = "none") -> pd.DataFrame:
     """Read a CSV/parquet price export into the canonical schema, validated.
@@ -108,12 +141,23 @@ def read_price_file(path: str | Path, symbol: str | Symbol | None = None, *, vol
     name = path.name
     if volume_unit not in ("shares", "lots"):
         raise DataValidationError(f"{name}: volume_unit must be 'shares' or 'lots', got {volume_unit!r}")
+    if path.is_dir():
+        raise DataValidationError(f"{name}: is a directory, not a CSV or parquet file ({path})")
     if not path.is_file():
         raise DataValidationError(f"{name}: no such file ({path})")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise DataValidationError(f"{name}: empty file")
+    if size > MAX_IMPORT_BYTES:
+        raise DataValidationError(f"{name}: {size / 2**20:.1f} MiB; imports are limited to "
+                                  f"{MAX_IMPORT_BYTES / 2**20:.0f} MiB of daily bars — split the file")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            rows = pq.ParquetFile(path).metadata.num_rows
+            if rows > MAX_IMPORT_ROWS:
+                raise _too_many_rows(name, rows)
             frame = pd.read_parquet(path)
             if not any(str(c).strip().lower() in ALIASES["date"] or c in ALIASES["date"] for c in frame.columns):
                 frame = frame.reset_index()  # dates kept as the parquet index
@@ -137,16 +181,18 @@ def read_price_file(path: str | Path, symbol: str | Symbol | None = None, *, vol
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataValidationError(f"{name}: unparseable date {raw_dates.iloc[row]!r} in data row {row + 1}")
+    future = (dates > pd.Timestamp(today())).to_numpy()
+    if future.any():
+        row = int(np.flatnonzero(future)[0])
+        raise DataValidationError(f"{name}: data row {row + 1} is dated {dates.iloc[row].date()}, after today "
+                                  f"({today()})")
 
     out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
     for canon, (col, scale) in cols.items():
         if canon != "date":
-            values = frame[col]
-            if not pd.api.types.is_numeric_dtype(values):
-                values = values.astype(str).str.replace(",", "").str.strip()
             if canon == "volume" and scale == 1.0 and volume_unit == "lots":
                 scale = 100.0
-            out[canon] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float) * scale
+            out[canon] = _numbers(frame[col], canon, name) * scale
     if len(out) > 1 and out.index.is_monotonic_decreasing and not out.index.has_duplicates:
         out = out.iloc[::-1]  # newest-first exports
     if symbol is None:
