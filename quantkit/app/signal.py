@@ -7,6 +7,7 @@ from bars dated on or before ``as_of`` only. The models themselves stay pure.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Iterable
@@ -125,7 +126,75 @@ def quadrant_table(as_of: pd.Timestamp, universe: tuple[str, ...] = THEME_ETFS, 
     ``universe`` (the theme ETFs by default); ``extra`` ETFs are placed against it, so an ETF's
     quadrant does not depend on which other ETFs are being looked at."""
     codes = tuple(dict.fromkeys([*universe, *extra]))
-    return quadrants(as_of=as_of, reference=universe, **load_rotation_inputs(codes, index, end=as_of.date()))
+    key = _table_key(as_of, codes, universe, index)
+    cached = _read_cached_table(key)
+    if cached is not None:
+        return cached
+    table = quadrants(as_of=as_of, reference=universe, **load_rotation_inputs(codes, index, end=as_of.date()))
+    _write_cached_table(key, table)
+    return table
+
+
+#: the code the quadrant table is computed by: a change of any of these files changes the cache key
+_TABLE_CODE = ("models/rotation.py", "indicators/percentile.py", "indicators/turnover.py",
+               "indicators/volatility.py", "indicators/moving_average.py", "app/signal.py")
+_TABLE_CACHE_KEEP = 32
+
+
+def _table_key(as_of: pd.Timestamp, codes: tuple[str, ...], universe: tuple[str, ...], index: str) -> str | None:
+    """Cache key of a quadrant table: the stored data's version, the request and the code that computes it."""
+    import hashlib
+    from pathlib import Path
+
+    from quantkit.data.api import data_version
+
+    version = data_version([*codes, index])
+    if version is None:
+        return None
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(f"{version}|{as_of.date()}|{','.join(codes)}|{','.join(universe)}|{index}".encode())
+    for name in _TABLE_CODE:
+        h.update((package / name).read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _cache_dir():
+    from quantkit.data.store import default_data_root
+
+    return default_data_root() / "cache"
+
+
+def _read_cached_table(key: str | None) -> pd.DataFrame | None:
+    """The quadrant table cached under ``key``; None when absent or unreadable (it is then recomputed)."""
+    if key is None:
+        return None
+    path = _cache_dir() / f"quadrants-{key}.pkl"
+    try:
+        table = pd.read_pickle(path)
+    except (OSError, ValueError, EOFError, ImportError, AttributeError, pickle.UnpicklingError):
+        return None
+    return table if isinstance(table, pd.DataFrame) else None
+
+
+def _write_cached_table(key: str | None, table: pd.DataFrame) -> None:
+    """Keep ``table`` under ``key`` (atomically; the oldest entries beyond a few dozen are removed).
+    A cache that cannot be written is skipped: it only saves time."""
+    import io
+
+    from quantkit.data.store import atomic_write_bytes
+
+    if key is None:
+        return
+    folder = _cache_dir()
+    try:
+        buf = io.BytesIO()
+        pickle.dump(table, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write_bytes(folder / f"quadrants-{key}.pkl", buf.getvalue())
+        old = sorted(folder.glob("quadrants-*.pkl"), key=lambda p: p.stat().st_mtime)[:-_TABLE_CACHE_KEEP]
+        for path in old:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:

@@ -62,6 +62,26 @@ def _cached(sym: Symbol, sources: DataSources, kind: str = "prices") -> pd.DataF
     return frame if frame is not None else sources.snapshot.read(sym.code, kind)
 
 
+def data_version(symbols: Iterable[str], kind: str = "prices", sources: DataSources | None = None) -> str | None:
+    """A SHA-256 over the files that ``load_prices``/``load_valuation`` would read for ``symbols``
+    (from the manifests' checksums: no data file is read), or None when one is unknown.
+
+    Equal versions mean equal stored data, so results derived from it can be cached under it.
+    """
+    import hashlib
+
+    src = sources or default_sources()
+    h = hashlib.sha256(kind.encode())
+    for code in symbols:
+        sym = normalize_symbol(code)
+        entry = src.store.entry(sym.code, kind) or src.snapshot.entry(sym.code, kind)
+        digest = entry.meta.get("sha256") if entry is not None else None
+        if not digest:
+            return None
+        h.update(f"{sym.code}:{digest};".encode())
+    return h.hexdigest()
+
+
 def name_of(symbol: str | Symbol, sources: DataSources | None = None) -> str:
     """The instrument's short name (e.g. 稀有金属ETF) as the store (an import's ``--name``) or else
     the snapshot knows it; '' if neither does."""
