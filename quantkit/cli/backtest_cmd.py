@@ -19,7 +19,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from quantkit.report.tables import metric_rows
 
     strategy = load_strategy(args.strategy, args.set or ())
-    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end)
+    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end, rf=args.rf)
     if args.json:
         write_json(result.to_dict(), args.json)
     if args.html:
@@ -92,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--end", help="last session of the backtest window (YYYY-MM-DD); later data is never read")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a strategy key, e.g. --set costs.commission=0 --set weights.range=0 (repeatable)")
+    p.add_argument("--rf", type=float, default=0.0, metavar="RATE",
+                   help="annual risk-free rate as a decimal for Sharpe, Sortino, alpha and PSR (default 0; 0.02 = 2 %%)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE, or to stdout with -")
     p.add_argument("--html", metavar="FILE", help="write a standalone HTML report")
     p.set_defaults(func=_backtest)
