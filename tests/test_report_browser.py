@@ -125,6 +125,7 @@ def browser(tmp_path_factory):
 
 _STATE_JS = """JSON.stringify({
   charts: document.querySelectorAll('.plotly-graph-div').length,
+  ids: Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => d.id),
   drawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
               .filter(d => d.querySelector('svg.main-svg')).length,
   undrawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
@@ -216,6 +217,9 @@ def problems(events: list[dict]) -> dict[str, list]:
 # real backtests of the three strategy kinds (module-scoped: seconds each)
 # --------------------------------------------------------------------------------------------
 
+#: the research statistics every backtest report draws
+RESEARCH_CHARTS = ("chart-bootstrap", "chart-distribution", "chart-monthly-benchmark", "chart-rolling-beta")
+
 STRATEGY_RUNS = {
     "timing": ("ma_timing.toml", {}),
     "position": ("valuation_position.toml", {"start": "2019-01-02"}),
@@ -239,9 +243,11 @@ def test_backtest_report_renders_offline(browser, results, kind, tmp_path):
     state = render(browser, page, shot)
     found = problems(state["events"])
     assert found == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
-    assert state["charts"] >= 7, state
+    assert state["charts"] >= 11, state
     assert state["drawn"] == state["charts"], f"charts not drawn: {state['undrawn']}"
-    assert state["metricsRows"] >= 10
+    assert set(RESEARCH_CHARTS) <= set(state["ids"]), state["ids"]
+    assert state["metricsRows"] >= 30  # the key metrics and the distribution statistics
+    assert "distribution" in state["sections"]
     assert kind in state["sections"] and "metrics" in state["sections"] and "tradelist" in state["sections"]
     others = {"timing", "position", "rotation"} - {kind}
     if kind != "rotation":

@@ -31,8 +31,11 @@ def _backtest(args: argparse.Namespace) -> int:
         more = f" (+{len(result.symbols) - 6} more)" if len(result.symbols) > 6 else ""
         print(f"{result.strategy}: {names}{more}, {result.start.date()} to {result.end.date()} "
               f"({result.metrics['days']} sessions)")
-        print(format_table(metric_rows(result.metrics, result.benchmark_metrics),
+        print(format_table(metric_rows(result.metrics, result.benchmark_metrics, intervals=result.bootstrap),
                            ["", "strategy", result.benchmark_name], "lrr"))
+        print()
+        print(format_table(metric_rows(result.metrics, result.benchmark_metrics, "distribution"),
+                           ["distribution (quantstats definitions)", "strategy", result.benchmark_name], "lrr"))
         if args.html:
             print(f"report written to {args.html}")
     return 0

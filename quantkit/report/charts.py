@@ -175,19 +175,20 @@ def yearly_returns(returns: pd.Series) -> pd.Series:
     return (1.0 + r).groupby(r.index.year).prod() - 1.0
 
 
-def monthly_heatmap(returns: pd.Series) -> Any:
-    """Year × month heatmap of compounded monthly returns, values printed in the cells."""
+def monthly_heatmap(returns: pd.Series, title: str = "Monthly returns (%)", limit: float | None = None) -> Any:
+    """Year × month heatmap of compounded monthly returns, values printed in the cells; the colour
+    scale spans ±``limit`` (decimal; default the largest absolute month) so two heatmaps can share it."""
     go = _go()
     table = monthly_returns(returns)
     z = table.to_numpy(dtype=float)
     text = [["" if math.isnan(v) else f"{v * 100 + 0.0:.1f}".replace("-0.0", "0.0") for v in row] for row in z]
-    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 0.1
+    lim = limit or (float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 0.1)
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     fig = go.Figure(go.Heatmap(
         z=z, x=months, y=[str(y) for y in table.index], text=text, texttemplate="%{text}", textfont=dict(size=11),
         colorscale=[[0.0, DOWN], [0.5, "#f7f7f7"], [1.0, UP]], zmin=-lim, zmax=lim, zmid=0.0, xgap=2, ygap=2,
         colorbar=dict(tickformat=".0%", thickness=10, len=0.9), hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>"))
-    _layout(fig, "Monthly returns (%)", height=max(220, 60 + 30 * len(table)), legend=False)
+    _layout(fig, label(title), height=max(220, 60 + 30 * len(table)), legend=False)
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -247,6 +248,81 @@ def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = Non
     fig.add_hline(y=0, line=dict(color="#555", width=0.8), row=1, col=1)
     _layout(fig, "Rolling risk and return", height=460)
     fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def rolling_beta_figure(returns: pd.Series, benchmark_returns: pd.Series, window: int = 121,
+                        benchmark_name: str = "benchmark") -> Any:
+    """Rolling OLS beta of the daily returns on the benchmark's over ``window`` sessions."""
+    from quantkit.backtest.distribution import rolling_beta
+
+    go = _go()
+    beta = rolling_beta(returns, benchmark_returns, window)
+    fig = go.Figure(go.Scatter(x=beta.index, y=beta.to_numpy(), mode="lines", name="beta",
+                               line=dict(color=STRATEGY_COLOR, width=1.6), hovertemplate="%{y:.2f}"))
+    fig.add_hline(y=1, line=dict(color=BENCHMARK_COLOR, width=1, dash="dash"))
+    fig.add_hline(y=0, line=dict(color="#555", width=0.8))
+    return _layout(fig, f"Rolling beta vs {label(benchmark_name)}, {window} sessions", height=300, legend=False)
+
+
+def return_histogram(returns: pd.Series, bins: int = 80) -> Any:
+    """Histogram (density) of the daily returns of the sessions with a non-zero return, with the normal
+    density of their mean and standard deviation; the count of flat sessions left out is in the title."""
+    go = _go()
+    r = returns.astype(float).dropna()
+    flat = int((r == 0).sum())
+    r = r[r != 0]
+    mu, sd = float(r.mean()), float(r.std(ddof=1))
+    fig = go.Figure(go.Histogram(x=r.to_numpy(), nbinsx=bins, histnorm="probability density", name="daily returns",
+                                 marker=dict(color=STRATEGY_COLOR, line=dict(width=0)), opacity=0.75,
+                                 hovertemplate="%{x}: density %{y:.1f}<extra></extra>"))
+    if sd > 0:
+        x = np.linspace(float(r.min()), float(r.max()), 301)
+        pdf = np.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        fig.add_trace(go.Scatter(x=x, y=pdf, mode="lines", name=f"normal (mean {mu:.2%}, sd {sd:.2%})",
+                                 line=dict(color="#e07b24", width=2), hoverinfo="skip"))
+    _layout(fig, f"Daily returns on {len(r):,} sessions with a non-zero return ({flat:,} flat left out)",
+            height=340)
+    fig.update_layout(hovermode="closest", bargap=0.02)
+    fig.update_xaxes(tickformat=".0%", title_text="daily return")
+    fig.update_yaxes(title_text="density")
+    return fig
+
+
+def interval_figure(intervals: Mapping[str, Any], confidence: float = 0.95) -> Any:
+    """Point estimates with bootstrap confidence intervals as error bars: ratios (left), fractions (right).
+
+    ``intervals`` maps ``sharpe``, ``sharpe_difference``, ``cagr``, ``max_drawdown`` to objects with
+    ``estimate``, ``lower`` and ``upper`` (missing names are left out).
+    """
+    go = _go()
+    from plotly.subplots import make_subplots
+
+    panels = ((("sharpe", "Sharpe"), ("sharpe_difference", "Sharpe − benchmark")),
+              (("cagr", "CAGR"), ("max_drawdown", "Max drawdown")))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("Ratios", "Annual return and drawdown"))
+    for col, panel in enumerate(panels, start=1):
+        shown = [(name, text) for name, text in panel if name in intervals]
+        if not shown:
+            continue
+        est = np.array([intervals[n].estimate for n, _ in shown], dtype=float)
+        lo = np.array([intervals[n].lower for n, _ in shown], dtype=float)
+        hi = np.array([intervals[n].upper for n, _ in shown], dtype=float)
+        fmt = ".2f" if col == 1 else ".1%"
+        fig.add_trace(go.Scatter(
+            x=[t for _, t in shown], y=est, mode="markers", name="estimate", showlegend=col == 1,
+            marker=dict(size=11, color=STRATEGY_COLOR),
+            error_y=dict(type="data", symmetric=False, array=hi - est, arrayminus=est - lo, color=STRATEGY_COLOR,
+                         thickness=1.6, width=8),
+            customdata=np.column_stack([lo, hi]),
+            hovertemplate=f"%{{x}}: %{{y:{fmt}}} [%{{customdata[0]:{fmt}}}, %{{customdata[1]:{fmt}}}]<extra></extra>"),
+            row=1, col=col)
+        fig.add_hline(y=0, line=dict(color="#555", width=0.8), row=1, col=col)
+    _layout(fig, f"{confidence:.0%} stationary-bootstrap intervals", height=320, legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig.update_annotations(font_size=12)
     return fig
 

@@ -6,8 +6,10 @@ the network (no CDN, fonts or links). Templates live in ``quantkit/report/templa
 are rendered by a jinja2 environment with autoescaping on, so names coming from data are text.
 
 Sections: header (strategy, symbols, period, parameters, data), key metrics next to the
-benchmark, equity curve with regime shading, price and trades, drawdowns, monthly and yearly
-returns, exposure, rolling Sharpe/volatility, the model's own section (timing, position or
+benchmark with their bootstrap intervals, equity curve with regime shading, price and trades,
+drawdowns, the daily-return distribution with its statistics (quantstats definitions), monthly
+heatmaps of strategy and benchmark and yearly returns, exposure, rolling Sharpe/volatility/beta,
+the model's own section (timing, position or
 rotation, from ``result.extras``; a section whose inputs are absent is left out), the trade
 list and a footer (version, data fingerprint, generation time).
 """
@@ -19,13 +21,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from quantkit.data.store import atomic_write_bytes
 from quantkit.display import is_missing, fmt_date, fmt_num, fmt_pct, fmt_signed
 from quantkit.models.contract import ReportContext, Section, section_dict
-from quantkit.report.tables import metric_rows
+from quantkit.report.tables import METRIC_NOTES, metric_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TRADE_ROWS = 250
@@ -159,6 +162,15 @@ def highlight_cards(result) -> list[dict]:
     ]
 
 
+def _bootstrap_note(result) -> str:
+    """How the intervals were drawn, for the lead text (empty without intervals)."""
+    if not result.bootstrap:
+        return ""
+    first = next(iter(result.bootstrap.values()))
+    return (f"Brackets: {first.confidence:.0%} stationary-bootstrap intervals ({first.n_samples:,} seeded "
+            f"resamples, mean block {first.mean_block:.1f} sessions).")
+
+
 def _positive(value: Any) -> bool | None:
     return None if is_missing(value) else float(value) >= 0
 
@@ -219,11 +231,19 @@ def build_context(result, now: datetime | None = None) -> dict:
         figs["trades"] = charts.trades_figure(result.prices[sym]["close"], result.trades,
                                               f"{sym} {names.get(sym, '')}".strip())
     figs["drawdown"] = charts.drawdown_figure(drawdown(result.returns), drawdown(bench_r), strategy, bench)
-    figs["monthly"] = charts.monthly_heatmap(result.returns)
+    if result.bootstrap:
+        first = next(iter(result.bootstrap.values()))
+        figs["bootstrap"] = charts.interval_figure(result.bootstrap, first.confidence)
+    figs["distribution"] = charts.return_histogram(result.returns)
+    months = [charts.monthly_returns(r).to_numpy(dtype=float) for r in (result.returns, bench_r)]
+    limit = max((float(np.nanmax(np.abs(z))) for z in months if np.isfinite(z).any()), default=None)
+    figs["monthly"] = charts.monthly_heatmap(result.returns, f"Monthly returns (%) — {strategy}", limit)
+    figs["monthly_benchmark"] = charts.monthly_heatmap(bench_r, f"Monthly returns (%) — {bench}", limit)
     figs["yearly"] = charts.yearly_figure(result.returns, bench_r, strategy, bench)
     target = result.target_weights.sum(axis=1, min_count=1).ffill() if len(result.target_weights.columns) else None
     figs["exposure"] = charts.exposure_figure(result.exposure, target)
     figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench)
+    figs["rolling_beta"] = charts.rolling_beta_figure(result.returns, bench_r, ROLLING_WINDOW, bench)
     for section in sections:
         for key, chart in section.charts:
             figs[key] = getattr(charts, CHART_KINDS[chart.kind])(**chart.args)
@@ -241,7 +261,10 @@ def build_context(result, now: datetime | None = None) -> dict:
         "symbols": [(s, names.get(s, "")) for s in result.symbols],
         "start": fmt_date(result.start), "end": fmt_date(result.end), "sessions": len(result.equity),
         "benchmark": bench, "parameters": parameter_rows(result), "data": data_info(result),
-        "cards": highlight_cards(result), "metrics": metric_rows(result.metrics, result.benchmark_metrics),
+        "cards": highlight_cards(result), "rf": result.metrics.get("rf", 0.0), "bootstrap": _bootstrap_note(result),
+        "metrics": metric_rows(result.metrics, result.benchmark_metrics, intervals=result.bootstrap),
+        "distribution": metric_rows(result.metrics, result.benchmark_metrics, "distribution"),
+        "notes": METRIC_NOTES,
         "drawdowns": drawdown_rows(result.returns), "benchmark_drawdowns": drawdown_rows(bench_r),
         "sections": sections, "shaded": regime is not None, "trades": trades, "trades_note": trades_note,
         "n_trades": len(result.trades), "rolling_window": ROLLING_WINDOW,
