@@ -283,3 +283,17 @@ def test_weekly_report_renders_offline(browser, tmp_path):
     assert state["charts"] == 1 and state["drawn"] == 1
     assert state["h1"] == "Weekly signal report — 2026-01-23"
     assert {"market", "changes", "quadrants", "watchlist"} <= set(state["sections"])
+
+
+def test_sweep_report_with_robustness_panel_renders_offline(browser, tmp_path):
+    from quantkit.backtest import sweep_strategy
+    from quantkit.report import write_sweep_html
+
+    grid = {"short": [10, 20, 40], "long": [60, 120, 250], "band": [0.0, 0.03]}
+    res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", grid, etf="562800", progress=False)
+    page = write_sweep_html(res, tmp_path / "sweep.html", title="ma_timing sweep")
+    state = render(browser, page, tmp_path / "sweep.png", settle=0.5)
+    assert problems(state["events"]) == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
+    assert set(state["ids"]) == {"chart-sweep-heatmap", "chart-sweep-pbo", "chart-sweep-is-oos"}
+    assert state["drawn"] == state["charts"] == 3, state["undrawn"]
+    assert "robustness" in state["sections"]

@@ -175,3 +175,102 @@ def test_bad_risk_free_rate_is_refused(capsys):
 
     code, _, err = run_cli(capsys, "backtest", "strategies/ma_timing.toml", "--rf", "2")
     assert code != 0 and "rf" in err and "0.02" in err
+
+
+# --------------------------------------------------------------------------------------------
+# sweep robustness: DSR and PBO of the sweep's returns matrix, recomputed here from their papers
+# --------------------------------------------------------------------------------------------
+
+SMALL_GRID = {"short": [10, 20, 40], "long": [60, 120], "band": [0.0, 0.03]}
+
+
+@pytest.fixture(scope="module")
+def small_sweep():
+    from quantkit.backtest import sweep_strategy
+
+    return sweep_strategy(ROOT / "strategies" / "ma_timing.toml", SMALL_GRID, etf="562800", progress=False)
+
+
+def test_sweep_dsr_matches_the_formula(small_sweep):
+    from scipy.stats import kurtosis, norm, skew
+
+    rets = small_sweep.returns
+    assert rets.shape == (small_sweep.sessions, 12)
+    live = rets.loc[:, rets.std() > 0]
+    a = live.to_numpy()
+    srs = a.mean(axis=0) / a.std(axis=0, ddof=1)
+    n = a.shape[1]
+    corr = np.corrcoef(a, rowvar=False)
+    rho = min(max((corr.sum() - n) / (n * (n - 1)), 0.0), 1.0)
+    n_eff = rho + (1 - rho) * n
+    gamma = 0.5772156649015329
+    sr0 = math.sqrt(srs.var(ddof=1)) * ((1 - gamma) * norm.ppf(1 - 1 / n_eff) + gamma * norm.ppf(1 - 1 / (n_eff * math.e)))
+    best = int(np.argmax(srs))
+    x = a[:, best]
+    sr, g3, g4, t = srs[best], skew(x), kurtosis(x, fisher=False), len(x)
+    dsr = norm.cdf((sr - sr0) * math.sqrt(t - 1) / math.sqrt(1 - g3 * sr + (g4 - 1) / 4 * sr**2))
+    d = small_sweep.robustness.dsr
+    assert d.dsr == pytest.approx(dsr, rel=1e-9)
+    assert d.sr0 == pytest.approx(sr0 * math.sqrt(PERIODS), rel=1e-9)
+    assert (d.n_trials, d.method) == (n, "mean_correlation") and d.n_effective == pytest.approx(n_eff, rel=1e-12)
+    top = small_sweep.table.iloc[0]
+    assert d.best == (top["short"], top["long"], top["band"])
+    assert d.sharpe == pytest.approx(top["sharpe"], rel=1e-12)
+
+
+def test_sweep_pbo_matches_brute_force_cscv(small_sweep):
+    from itertools import combinations
+
+    a = small_sweep.returns.to_numpy()
+    blocks = np.array_split(np.arange(len(a)), 16)
+
+    def sharpe(rows):
+        x = a[rows]
+        sd = x.std(axis=0, ddof=1)
+        return np.where(sd > 1e-12 * np.abs(x).max(), x.mean(axis=0) / np.where(sd > 0, sd, 1), 0.0)
+
+    logits = []
+    for ins in combinations(range(16), 8):
+        is_rows = np.concatenate([blocks[i] for i in ins])
+        oos_rows = np.concatenate([blocks[i] for i in range(16) if i not in ins])
+        star = int(np.argmax(sharpe(is_rows)))
+        oos = sharpe(oos_rows)
+        close = np.isclose(oos, oos[star], rtol=1e-9, atol=1e-15)
+        rank = (oos[~close] < oos[star]).sum() + (close.sum() + 1) / 2
+        omega = rank / (a.shape[1] + 1)
+        logits.append(math.log(omega / (1 - omega)))
+    p = small_sweep.robustness.pbo
+    assert p.n_splits == 12870 and p.n_blocks == 16
+    np.testing.assert_allclose(p.logits, logits, rtol=1e-9, atol=1e-9)
+    assert p.pbo == pytest.approx(np.mean(np.array(logits) <= 0))
+    slope, intercept = np.polyfit(p.is_sharpe, p.oos_sharpe, 1)
+    assert (p.slope, p.intercept) == (pytest.approx(slope), pytest.approx(intercept))
+
+
+def test_sweep_psr_column_and_json(small_sweep, capsys, tmp_path):
+    import json
+
+    from conftest import run_cli
+
+    for row in small_sweep.table.itertuples():
+        col = small_sweep.returns[(row.short, row.long, row.band)]
+        assert row.psr == pytest.approx(M.psr(col), rel=1e-12, nan_ok=True)
+    out = tmp_path / "sweep.json"
+    code, _, err = run_cli(capsys, "sweep", "strategies/ma_timing.toml", "--etf", "562800", "--grid", "short=10,20,40",
+                           "--grid", "long=60,120", "--grid", "band=0,0.03", "--quiet", "--json", str(out))
+    assert code == 0
+    lines = err.splitlines()
+    assert any(line.startswith("DSR ") for line in lines) and any(line.startswith("PBO ") for line in lines)
+    robust = json.loads(out.read_text(encoding="utf-8"))["robustness"]
+    d = small_sweep.robustness
+    assert robust["dsr"]["dsr"] == pytest.approx(d.dsr.dsr, rel=1e-12)
+    assert robust["dsr"]["best"] == dict(zip(("short", "long", "band"), d.dsr.best))
+    assert robust["pbo"]["pbo"] == d.pbo.pbo and len(robust["pbo"]["logits"]) == 12870
+
+
+def test_a_single_combination_has_no_robustness_block():
+    from quantkit.backtest import sweep_strategy
+
+    res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", {"short": [20], "long": [120], "band": [0.03]},
+                         etf="562800", progress=False)
+    assert res.robustness is None and res.returns.shape[1] == 1

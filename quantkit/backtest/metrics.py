@@ -313,9 +313,20 @@ def psr(returns: Returns, rf: float = 0.0, periods: int = PERIODS) -> float | pd
     """Probabilistic Sharpe ratio against a true Sharpe of 0 (probability, decimal), per column of a
     frame; NaN where the test is undefined (fewer than 3 sessions, constant returns).
     See :func:`quantkit.backtest.inference.probabilistic_sharpe_ratio`."""
-    from quantkit.backtest.inference import probabilistic_sharpe_ratio
+    from quantkit.backtest.inference import probabilistic_sharpe_ratio, psr_from_moments
     from quantkit.errors import ConfigError
 
+    if isinstance(returns, pd.DataFrame) and returns.notna().all().all() and len(returns) >= 3:
+        # one pass over the matrix for the moments (a sweep has thousands of columns)
+        x = returns.to_numpy(dtype=float) - rf_per_period(rf, periods)
+        d = x - x.mean(axis=0)
+        m2 = np.mean(d**2, axis=0)
+        ok = m2 > 0
+        safe = np.where(ok, m2, 1.0)
+        sr = x.mean(axis=0) / np.where(ok, x.std(axis=0, ddof=1), 1.0)
+        g3, g4 = np.mean(d**3, axis=0) / safe**1.5, np.mean(d**4, axis=0) / safe**2
+        out = [psr_from_moments(sr[j], len(x), g3[j], g4[j]) if ok[j] else float("nan") for j in range(x.shape[1])]
+        return pd.Series(out, index=returns.columns, dtype=float)
     if isinstance(returns, pd.DataFrame):
         return pd.Series({c: psr(returns[c], rf, periods) for c in returns.columns}, dtype=float)
     try:

@@ -53,15 +53,18 @@ def _sweep(args: argparse.Namespace) -> int:
     symbol, valid = res.symbol, res.combos - res.skipped
     print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
           f"{res.skipped:,} skipped (short ≥ long), {valid:,} backtested in {elapsed:.1f} s "
-          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s)",
-          file=sys.stderr)
+          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s, metrics with PSR "
+          f"{res.seconds['metrics']:.1f} s, DSR and PBO {res.seconds['robustness']:.1f} s)", file=sys.stderr)
+    for line in robustness_lines(res):
+        print(line, file=sys.stderr)
     if args.json:
         payload = {"strategy": res.strategy, "symbol": symbol, "start": res.start.date().isoformat(),
                    "end": res.end.date().isoformat(), "grid": res.grid, "combos": res.combos, "skipped": res.skipped,
                    "results": res.table.to_dict(orient="records"),
                    "walk_forward": None if res.walk_forward is None else [
                        {**r, **{k: r[k].date().isoformat() for k in ("is_start", "is_end", "oos_start", "oos_end")}}
-                       for r in res.walk_forward.to_dict(orient="records")]}
+                       for r in res.walk_forward.to_dict(orient="records")],
+                   "robustness": None if res.robustness is None else res.robustness.to_dict()}
         write_json(payload, args.json)
     if args.html:
         from quantkit.report import write_sweep_html
@@ -83,6 +86,22 @@ def _sweep(args: argparse.Namespace) -> int:
         if args.html:
             print(f"report written to {args.html}")
     return 0
+
+
+def robustness_lines(res) -> list[str]:
+    """One line each for the deflated Sharpe ratio and the PBO of a sweep (none when undefined)."""
+    from quantkit.cli.output import pct
+
+    if res.robustness is None:
+        return ["DSR and PBO: undefined for this sweep (fewer than two varying combinations or 32 sessions)"]
+    d, p = res.robustness.dsr, res.robustness.pbo
+    short, long, band = d.best
+    return [f"DSR {d.dsr:.2f}: best combination {short}/{long}/{pct(band)} has Sharpe {d.sharpe:.2f} against "
+            f"{d.sr0:.2f} expected of the best of N_eff = {d.n_effective:.1f} worthless trials "
+            f"({d.n_trials:,} combinations, N_eff by {d.method.replace('_', ' ')})",
+            f"PBO {p.pbo:.2f}: CSCV over {p.n_blocks} blocks ({p.n_splits:,} splits); out-of-sample Sharpe "
+            f"= {p.intercept:.2f} {'+' if p.slope >= 0 else '−'} {abs(p.slope):.2f} × in-sample; the in-sample best "
+            f"loses out of sample in {p.prob_oos_loss:.0%} of splits"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

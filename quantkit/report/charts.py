@@ -480,20 +480,74 @@ def holdings_figure(weights: pd.DataFrame, names: Mapping[str, str] | None = Non
     return fig
 
 
-def sweep_heatmap(table: pd.DataFrame, metric: str = "sharpe") -> Any:
-    """Best ``metric`` over bands for each short × long pair of a timing sweep (rows short, columns long)."""
+def sweep_heatmap(table: pd.DataFrame, metric: str = "sharpe", psr_level: float | None = 0.95) -> Any:
+    """Best ``metric`` over bands for each short × long pair of a timing sweep (rows short, columns long).
+
+    With a ``psr`` column in ``table``, cells whose best combination has a PSR below ``psr_level``
+    are crossed out (× marker): their Sharpe ratio is not distinguishable from 0 at that level.
+    """
     go = _go()
-    best = table.groupby(["short", "long"])[metric].max().unstack("long").sort_index()
+    best_rows = table.sort_values(metric, ascending=False, kind="stable", na_position="last") \
+        .drop_duplicates(["short", "long"])
+    best = best_rows.set_index(["short", "long"])[metric].unstack("long").sort_index()
     z = best.to_numpy(dtype=float)
     fig = go.Figure(go.Heatmap(
         z=z, x=[str(c) for c in best.columns], y=[str(i) for i in best.index], colorscale="RdYlGn",
         zmid=0.0 if np.nanmin(z) < 0 < np.nanmax(z) else None, colorbar=dict(thickness=10, title=metric),
         hovertemplate="short %{y} · long %{x}: %{z:.2f}<extra></extra>"))
-    _layout(fig, f"Best {metric} over bands per short × long window", height=max(320, 80 + 18 * len(best)),
-            legend=False)
+    title = f"Best {metric} over bands per short × long window"
+    if psr_level is not None and "psr" in best_rows:
+        weak = best_rows[best_rows["psr"] < psr_level]
+        if len(weak):
+            fig.add_trace(go.Scatter(
+                x=weak["long"].astype(int).astype(str), y=weak["short"].astype(int).astype(str), mode="markers",
+                marker=dict(symbol="x-thin", size=7, line=dict(width=1.2, color="rgba(40,40,40,0.7)")),
+                customdata=weak["psr"].to_numpy(dtype=float), name=f"PSR < {psr_level:.0%}",
+                hovertemplate="short %{y} · long %{x}: PSR %{customdata:.1%}<extra></extra>"))
+        title += f" (× PSR < {psr_level:.0%})"
+    _layout(fig, title, height=max(320, 80 + 18 * len(best)), legend=False)
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="long window (sessions)", type="category")
     fig.update_yaxes(title_text="short window (sessions)", type="category")
+    return fig
+
+
+def pbo_logit_histogram(logits: np.ndarray, pbo: float) -> Any:
+    """Histogram of the CSCV logits λ of the in-sample best; the share at λ ≤ 0 is the PBO."""
+    go = _go()
+    lam = np.asarray(logits, dtype=float)
+    fig = go.Figure()
+    for part, color, name in ((lam[lam <= 0], DOWN, "λ ≤ 0 (overfit)"), (lam[lam > 0], UP, "λ > 0")):
+        if part.size:
+            fig.add_trace(go.Histogram(x=part, name=name, marker_color=color, opacity=0.8,
+                                       xbins=dict(size=max(0.1, float(np.ptp(lam)) / 50 if lam.size else 0.1)),
+                                       hovertemplate="λ %{x}: %{y} splits<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#555", width=1, dash="dash"))
+    _layout(fig, f"PBO {pbo:.1%}: logits of the in-sample best's OOS rank", height=360)
+    fig.update_layout(legend=dict(y=-0.3, yanchor="top", x=0.5, xanchor="center"), margin=dict(b=90))
+    fig.update_layout(barmode="overlay", hovermode="closest")
+    fig.update_xaxes(title_text="λ = ln(ω / (1 − ω)), ω the relative out-of-sample rank")
+    fig.update_yaxes(title_text="splits")
+    return fig
+
+
+def is_oos_scatter(is_sharpe: np.ndarray, oos_sharpe: np.ndarray, slope: float, intercept: float) -> Any:
+    """In-sample Sharpe of each split's best combination against its out-of-sample Sharpe, with the OLS fit."""
+    go = _go()
+    x, y = np.asarray(is_sharpe, dtype=float), np.asarray(oos_sharpe, dtype=float)
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name="split",
+                               marker=dict(size=4, color=STRATEGY_COLOR, opacity=0.35),
+                               hovertemplate="IS %{x:.2f} · OOS %{y:.2f}<extra></extra>"))
+    if np.isfinite(slope) and x.size:
+        grid = np.array([x.min(), x.max()])
+        fig.add_trace(go.Scatter(x=grid, y=intercept + slope * grid, mode="lines", name="OLS fit",
+                                 line=dict(color="#e07b24", width=2), hoverinfo="skip"))
+    fig.add_hline(y=0, line=dict(color="#555", width=0.8))
+    sign = "+" if slope >= 0 else "−"
+    _layout(fig, f"Sharpe per split: OOS = {intercept:.2f} {sign} {abs(slope):.2f} × IS", height=360, legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="in-sample Sharpe (best combination)")
+    fig.update_yaxes(title_text="out-of-sample Sharpe")
     return fig
 
 

@@ -292,7 +292,9 @@ SWEEP_TOP = 25
 
 
 def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
-    """What the sweep template shows: summary, Sharpe heatmap, best combinations, walk-forward splits."""
+    """What the sweep template shows: summary, Sharpe heatmap (PSR < 95 % crossed out), the robustness
+    panel (DSR, PBO with its logit histogram and in- vs out-of-sample scatter), best combinations,
+    walk-forward splits."""
     from quantkit import __version__
     from quantkit.report import charts
 
@@ -300,7 +302,8 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     top = [{"short": int(r.short), "long": int(r.long), "band": fmt_pct(r.band, 1), "sharpe": fmt_num(r.sharpe),
             "annual": fmt_pct(r.annual_return), "total": fmt_pct(r.total_return), "vol": fmt_pct(r.volatility),
             "mdd": fmt_pct(r.max_drawdown), "calmar": fmt_num(r.calmar), "trades": fmt_num(r.trades, 0),
-            "exposure": fmt_pct(r.exposure, 1)} for r in table.head(SWEEP_TOP).itertuples()]
+            "exposure": fmt_pct(r.exposure, 1), "psr": fmt_pct(getattr(r, "psr", None), 1)}
+           for r in table.head(SWEEP_TOP).itertuples()]
     wf = []
     if sweep.walk_forward is not None:
         wf = [{"split": int(w.split), "is": f"{fmt_date(w.is_start)} to {fmt_date(w.is_end)}",
@@ -311,10 +314,29 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     charts_html = {}
     if len(table):
         charts_html["heatmap"] = figure_html(charts.sweep_heatmap(table), "chart-sweep-heatmap")
+    robust = None
+    if sweep.robustness is not None:
+        d, p = sweep.robustness.dsr, sweep.robustness.pbo
+        short, long, band = d.best
+        robust = [
+            ("Deflated Sharpe ratio (DSR)", f"{fmt_pct(d.dsr, 1)}: P(true Sharpe of the best > {fmt_num(d.sr0)})"),
+            ("Best combination", f"{short} / {long} / {fmt_pct(band, 1)} · Sharpe {fmt_num(d.sharpe)}"),
+            ("Expected best Sharpe of worthless trials", f"{fmt_num(d.sr0)} (annualised)"),
+            ("Trials", f"N = {d.n_trials:,}; effective N = {fmt_num(d.n_effective, 1)} by "
+                       f"{d.method.replace('_', ' ')} of the daily returns"),
+            ("Probability of backtest overfitting (PBO)", f"{fmt_pct(p.pbo, 1)} (CSCV, {p.n_blocks} blocks, "
+                                                          f"{p.n_splits:,} splits)"),
+            ("Degradation fit", f"OOS Sharpe = {fmt_num(p.intercept)} {'+' if p.slope >= 0 else '−'} "
+                                f"{fmt_num(abs(p.slope))} × IS Sharpe"),
+            ("In-sample best loses out of sample", fmt_pct(p.prob_oos_loss, 1)),
+        ]
+        charts_html["pbo"] = figure_html(charts.pbo_logit_histogram(p.logits, p.pbo), "chart-sweep-pbo")
+        charts_html["is_oos"] = figure_html(charts.is_oos_scatter(p.is_sharpe, p.oos_sharpe, p.slope, p.intercept),
+                                            "chart-sweep-is-oos")
     return {"title": title, "start": fmt_date(sweep.start), "end": fmt_date(sweep.end), "sessions": sweep.sessions,
             "combos": sweep.combos, "skipped": sweep.skipped, "valid": sweep.combos - sweep.skipped,
             "seconds": {k: fmt_num(v, 1) for k, v in sweep.seconds.items()}, "top": top, "n_top": len(top),
-            "walk_forward": wf, "charts": charts_html, "plotly_js": plotly_js(), "version": __version__,
+            "walk_forward": wf, "robustness": robust, "charts": charts_html, "plotly_js": plotly_js(), "version": __version__,
             "generated": generated_at(now)}
 
 
