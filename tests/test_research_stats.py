@@ -274,3 +274,12 @@ def test_a_single_combination_has_no_robustness_block():
     res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", {"short": [20], "long": [120], "band": [0.03]},
                          etf="562800", progress=False)
     assert res.robustness is None and res.returns.shape[1] == 1
+
+
+def test_rolling_sharpe_over_the_risk_free_rate():
+    from quantkit.data.api import load_prices
+
+    r = load_prices("562800")["close"].pct_change().dropna()
+    rolled = M.rolling_sharpe(r, window=121, rf=RF)
+    tail = r.iloc[-121:] - ((1 + RF) ** (1 / PERIODS) - 1)
+    assert rolled.iloc[-1] == pytest.approx(tail.mean() / tail.std() * math.sqrt(PERIODS), rel=1e-10)

@@ -112,14 +112,14 @@ def sortino(returns: Returns, periods: int = PERIODS, rf: float = 0.0) -> float 
 
 
 def rolling_sharpe(returns: pd.Series, window: int = 121, periods: int = PERIODS,
-                   min_active: float = 0.5) -> pd.Series:
-    """Rolling annualised Sharpe ratio (risk-free 0) over ``window`` sessions.
+                   min_active: float = 0.5, rf: float = 0.0) -> pd.Series:
+    """Rolling annualised Sharpe ratio over ``rf`` (annual decimal) over ``window`` sessions.
 
     NaN where the standard deviation is 0 or fewer than ``min_active`` of the window's sessions
     had a non-zero return (mostly in cash: the ratio of a few days would be noise).
     """
     r = returns.astype(float)
-    mean = r.rolling(window).mean()
+    mean = r.rolling(window).mean() - (rf_per_period(rf, periods) if rf else 0.0)
     std = r.rolling(window).std(ddof=1)
     active = (r != 0).astype(float).rolling(window).mean()
     ok = (std > 0) & (active >= min_active)

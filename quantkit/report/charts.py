@@ -229,7 +229,7 @@ def exposure_figure(exposure: pd.Series, target: pd.Series | None = None) -> Any
 
 
 def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = None, window: int = 121,
-                   strategy: str = "strategy", benchmark_name: str = "benchmark") -> Any:
+                   strategy: str = "strategy", benchmark_name: str = "benchmark", rf: float = 0.0) -> Any:
     """Rolling Sharpe (top) and annualised volatility (bottom) over ``window`` sessions (121 ≈ 6 months)."""
     go = _go()
     from plotly.subplots import make_subplots
@@ -241,7 +241,7 @@ def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = Non
         series.append((benchmark_name, benchmark_returns, BENCHMARK_COLOR, 1.2))
     for i, (name, r, color, width) in enumerate(series):
         common = dict(mode="lines", line=dict(color=color, width=width), legendgroup=str(i))
-        fig.add_trace(go.Scatter(x=r.index, y=rolling_sharpe(r, window).to_numpy(), name=label(name),
+        fig.add_trace(go.Scatter(x=r.index, y=rolling_sharpe(r, window, rf=rf).to_numpy(), name=label(name),
                                  hovertemplate="%{y:.2f}", **common), row=1, col=1)
         fig.add_trace(go.Scatter(x=r.index, y=rolling_volatility(r, window).to_numpy(), name=label(name),
                                  showlegend=False, hovertemplate="%{y:.1%}", **common), row=2, col=1)

@@ -242,7 +242,8 @@ def build_context(result, now: datetime | None = None) -> dict:
     figs["yearly"] = charts.yearly_figure(result.returns, bench_r, strategy, bench)
     target = result.target_weights.sum(axis=1, min_count=1).ffill() if len(result.target_weights.columns) else None
     figs["exposure"] = charts.exposure_figure(result.exposure, target)
-    figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench)
+    figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench,
+                                            result.metrics.get("rf", 0.0))
     figs["rolling_beta"] = charts.rolling_beta_figure(result.returns, bench_r, ROLLING_WINDOW, bench)
     for section in sections:
         for key, chart in section.charts:
