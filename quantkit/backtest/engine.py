@@ -481,8 +481,8 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
     traded symbol, or equal weight of the universe). ``model``/``kind``/``sections``: the model
     output behind the weights, its kind and parameter sections (kept for the report);
     ``sources``: provenance of each symbol's bars. ``rf``: annual risk-free rate (decimal) of the
-    ratios of strategy and benchmark (Sharpe, Sortino, alpha, PSR). Returns a :class:`BacktestResult` whose equity is
-    valued at each session's close.
+    ratios of strategy and benchmark (Sharpe, Sortino, alpha, PSR). Returns a :class:`BacktestResult`
+    whose equity is valued at each session's close, with bootstrap intervals of its headline figures.
     """
     from quantkit import __version__
 

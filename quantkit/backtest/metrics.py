@@ -2,7 +2,7 @@
 
 Conventions: returns are simple daily returns as decimal fractions (0.01 = +1 %), one per
 trading session, the return of a session belonging to that session's date. Years have
-``PERIODS = 243`` trading sessions (A-share calendar). Sharpe, Sortino and alpha take ``rf``, an
+``PERIODS = 243`` trading sessions (A-share calendar). Sharpe, Sortino, alpha and PSR take ``rf``, an
 annual risk-free rate as a decimal (default 0), compounded down to (1 + rf)^(1/periods) − 1 per
 session and subtracted from every return, as quantstats does.
 Drawdowns are negative fractions (−0.25 = 25 % below the running peak). The formulas follow
@@ -339,8 +339,8 @@ def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | Non
                periods: int = PERIODS, rf: float = 0.0) -> dict:
     """OLS of strategy on benchmark daily excess returns with HAC (Newey–West) standard errors.
 
-    ``r_t − rf = a + b · (rb_t − rf) + e_t``, ``rf`` the per-session rate of the annual ``rf``. Returns ``alpha`` (annualised as (1 + a)^periods − 1, like
-    empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
+    ``r_t − rf = a + b · (rb_t − rf) + e_t``, ``rf`` the per-session rate of the annual ``rf``.
+    Returns ``alpha`` (annualised as (1 + a)^periods − 1, like empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
     ``lags`` used (default the Newey–West rule ⌊4 (n/100)^(2/9)⌋) and ``n`` observations.
     """
     import statsmodels.api as sm

@@ -91,6 +91,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def robustness_lines(res) -> list[str]:
     """One line each for the deflated Sharpe ratio and the PBO of a sweep (none when undefined)."""
     from quantkit.cli.output import pct
+    from quantkit.display import fmt_fit
 
     if res.robustness is None:
         return ["DSR and PBO: undefined for this sweep (fewer than two varying combinations or 32 sessions)"]
@@ -99,9 +100,9 @@ def robustness_lines(res) -> list[str]:
     return [f"DSR {d.dsr:.2f}: best combination {short}/{long}/{pct(band)} has Sharpe {d.sharpe:.2f} against "
             f"{d.sr0:.2f} expected of the best of N_eff = {d.n_effective:.1f} worthless trials "
             f"({d.n_trials:,} combinations, N_eff by {d.method.replace('_', ' ')})",
-            f"PBO {p.pbo:.2f}: CSCV over {p.n_blocks} blocks ({p.n_splits:,} splits); out-of-sample Sharpe "
-            f"= {p.intercept:.2f} {'+' if p.slope >= 0 else '−'} {abs(p.slope):.2f} × in-sample; the in-sample best "
-            f"loses out of sample in {p.prob_oos_loss:.0%} of splits"]
+            f"PBO {p.pbo:.2f}: CSCV over {p.n_blocks} blocks ({p.n_splits:,} splits); "
+            f"{fmt_fit(p.intercept, p.slope, 'in-sample', 'out-of-sample Sharpe')}; the in-sample best loses out of "
+            f"sample in {p.prob_oos_loss:.0%} of splits"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

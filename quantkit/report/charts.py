@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.backtest.metrics import rolling_sharpe, rolling_volatility
+from quantkit.display import fmt_fit
 from quantkit.indicators import carry_forward
 from quantkit.models.rotation import QUADRANT_NAMES
 
@@ -517,15 +518,16 @@ def pbo_logit_histogram(logits: np.ndarray, pbo: float) -> Any:
     go = _go()
     lam = np.asarray(logits, dtype=float)
     fig = go.Figure()
+    bins = dict(start=float(np.floor(lam.min())) if lam.size else 0.0, size=max(float(np.ptp(lam)) / 50, 0.05)
+                if lam.size else 0.1)
     for part, color, name in ((lam[lam <= 0], DOWN, "λ ≤ 0 (overfit)"), (lam[lam > 0], UP, "λ > 0")):
         if part.size:
-            fig.add_trace(go.Histogram(x=part, name=name, marker_color=color, opacity=0.8,
-                                       xbins=dict(size=max(0.1, float(np.ptp(lam)) / 50 if lam.size else 0.1)),
+            fig.add_trace(go.Histogram(x=part, name=name, marker_color=color, opacity=0.8, xbins=bins,
                                        hovertemplate="λ %{x}: %{y} splits<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#555", width=1, dash="dash"))
     _layout(fig, f"PBO {pbo:.1%}: logits of the in-sample best's OOS rank", height=360)
-    fig.update_layout(legend=dict(y=-0.3, yanchor="top", x=0.5, xanchor="center"), margin=dict(b=90))
-    fig.update_layout(barmode="overlay", hovermode="closest")
+    fig.update_layout(legend=dict(y=-0.3, yanchor="top", x=0.5, xanchor="center"), margin=dict(b=90),
+                      barmode="overlay", hovermode="closest")
     fig.update_xaxes(title_text="λ = ln(ω / (1 − ω)), ω the relative out-of-sample rank")
     fig.update_yaxes(title_text="splits")
     return fig
@@ -543,8 +545,7 @@ def is_oos_scatter(is_sharpe: np.ndarray, oos_sharpe: np.ndarray, slope: float, 
         fig.add_trace(go.Scatter(x=grid, y=intercept + slope * grid, mode="lines", name="OLS fit",
                                  line=dict(color="#e07b24", width=2), hoverinfo="skip"))
     fig.add_hline(y=0, line=dict(color="#555", width=0.8))
-    sign = "+" if slope >= 0 else "−"
-    _layout(fig, f"Sharpe per split: OOS = {intercept:.2f} {sign} {abs(slope):.2f} × IS", height=360, legend=False)
+    _layout(fig, f"Sharpe per split: {fmt_fit(intercept, slope)}", height=360, legend=False)
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="in-sample Sharpe (best combination)")
     fig.update_yaxes(title_text="out-of-sample Sharpe")

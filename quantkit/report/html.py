@@ -9,9 +9,9 @@ Sections: header (strategy, symbols, period, parameters, data), key metrics next
 benchmark with their bootstrap intervals, equity curve with regime shading, price and trades,
 drawdowns, the daily-return distribution with its statistics (quantstats definitions), monthly
 heatmaps of strategy and benchmark and yearly returns, exposure, rolling Sharpe/volatility/beta,
-the model's own section (timing, position or
-rotation, from ``result.extras``; a section whose inputs are absent is left out), the trade
-list and a footer (version, data fingerprint, generation time).
+the model's own section (timing, position or rotation, from ``result.extras``; a section whose
+inputs are absent is left out), the trade list and a footer (version, data fingerprint,
+generation time).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from quantkit.data.store import atomic_write_bytes
-from quantkit.display import is_missing, fmt_date, fmt_num, fmt_pct, fmt_signed
+from quantkit.display import fmt_date, fmt_fit, fmt_num, fmt_pct, fmt_signed, is_missing
 from quantkit.models.contract import ReportContext, Section, section_dict
 from quantkit.report.tables import METRIC_NOTES, metric_rows
 
@@ -162,13 +162,12 @@ def highlight_cards(result) -> list[dict]:
     ]
 
 
-def _bootstrap_note(result) -> str:
-    """How the intervals were drawn, for the lead text (empty without intervals)."""
-    if not result.bootstrap:
+def _bootstrap_note(interval: Any) -> str:
+    """How the intervals were drawn (from one of them), for the lead text; empty without intervals."""
+    if interval is None:
         return ""
-    first = next(iter(result.bootstrap.values()))
-    return (f"Brackets: {first.confidence:.0%} stationary-bootstrap intervals ({first.n_samples:,} seeded "
-            f"resamples, mean block {first.mean_block:.1f} sessions).")
+    return (f"Brackets: {interval.confidence:.0%} stationary-bootstrap intervals ({interval.n_samples:,} seeded "
+            f"resamples, mean block {interval.mean_block:.1f} sessions).")
 
 
 def _positive(value: Any) -> bool | None:
@@ -231,9 +230,9 @@ def build_context(result, now: datetime | None = None) -> dict:
         figs["trades"] = charts.trades_figure(result.prices[sym]["close"], result.trades,
                                               f"{sym} {names.get(sym, '')}".strip())
     figs["drawdown"] = charts.drawdown_figure(drawdown(result.returns), drawdown(bench_r), strategy, bench)
-    if result.bootstrap:
-        first = next(iter(result.bootstrap.values()))
-        figs["bootstrap"] = charts.interval_figure(result.bootstrap, first.confidence)
+    first_interval = next(iter(result.bootstrap.values()), None)
+    if first_interval is not None:
+        figs["bootstrap"] = charts.interval_figure(result.bootstrap, first_interval.confidence)
     figs["distribution"] = charts.return_histogram(result.returns)
     months = [charts.monthly_returns(r).to_numpy(dtype=float) for r in (result.returns, bench_r)]
     limit = max((float(np.nanmax(np.abs(z))) for z in months if np.isfinite(z).any()), default=None)
@@ -262,7 +261,8 @@ def build_context(result, now: datetime | None = None) -> dict:
         "symbols": [(s, names.get(s, "")) for s in result.symbols],
         "start": fmt_date(result.start), "end": fmt_date(result.end), "sessions": len(result.equity),
         "benchmark": bench, "parameters": parameter_rows(result), "data": data_info(result),
-        "cards": highlight_cards(result), "rf": result.metrics.get("rf", 0.0), "bootstrap": _bootstrap_note(result),
+        "cards": highlight_cards(result), "rf": result.metrics.get("rf", 0.0),
+        "bootstrap": _bootstrap_note(first_interval),
         "metrics": metric_rows(result.metrics, result.benchmark_metrics, intervals=result.bootstrap),
         "distribution": metric_rows(result.metrics, result.benchmark_metrics, "distribution"),
         "notes": METRIC_NOTES,
@@ -327,8 +327,7 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
                        f"{d.method.replace('_', ' ')} of the daily returns"),
             ("Probability of backtest overfitting (PBO)", f"{fmt_pct(p.pbo, 1)} (CSCV, {p.n_blocks} blocks, "
                                                           f"{p.n_splits:,} splits)"),
-            ("Degradation fit", f"OOS Sharpe = {fmt_num(p.intercept)} {'+' if p.slope >= 0 else '−'} "
-                                f"{fmt_num(abs(p.slope))} × IS Sharpe"),
+            ("Degradation fit", fmt_fit(p.intercept, p.slope, "IS Sharpe", "OOS Sharpe")),
             ("In-sample best loses out of sample", fmt_pct(p.prob_oos_loss, 1)),
         ]
         charts_html["pbo"] = figure_html(charts.pbo_logit_histogram(p.logits, p.pbo), "chart-sweep-pbo")
@@ -337,8 +336,8 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     return {"title": title, "start": fmt_date(sweep.start), "end": fmt_date(sweep.end), "sessions": sweep.sessions,
             "combos": sweep.combos, "skipped": sweep.skipped, "valid": sweep.combos - sweep.skipped,
             "seconds": {k: fmt_num(v, 1) for k, v in sweep.seconds.items()}, "top": top, "n_top": len(top),
-            "walk_forward": wf, "robustness": robust, "charts": charts_html, "plotly_js": plotly_js(), "version": __version__,
-            "generated": generated_at(now)}
+            "walk_forward": wf, "robustness": robust, "charts": charts_html, "plotly_js": plotly_js(),
+            "version": __version__, "generated": generated_at(now)}
 
 
 def render_sweep_html(sweep, title: str = "parameter sweep", now: datetime | None = None) -> str:

@@ -56,7 +56,8 @@ def metric_rows(metrics: Mapping[str, Any], benchmark: Mapping[str, Any], group:
         rows.append((metric.label, value + (_interval(metric, iv) if iv is not None else ""), bench))
         if metric.key == "sharpe" and "sharpe_difference" in intervals:
             iv = intervals["sharpe_difference"]
-            rows.append(("Sharpe ratio − benchmark's", format_metric(metric, iv.estimate) + _interval(metric, iv), "—"))
+            rows.append(("Sharpe ratio − benchmark's", format_metric(metric, iv.estimate) + _interval(metric, iv),
+                         "—"))
         if metric.key == "max_drawdown":
             rows.append(("Max drawdown: peak → trough → recovery", _drawdown_period(metrics), _drawdown_period(benchmark)))
     return rows
