@@ -276,11 +276,14 @@ def probability_of_backtest_overfitting(returns_matrix: pd.DataFrame | np.ndarra
     chosen[np.arange(len(combos))[:, None], combos] = 1.0
 
     is_best, oos_best, logits = (np.empty(len(combos)) for _ in range(3))
-    chunk = max(1, 65_536 // n)  # ≈ 0.5 MB per split × column matrix: the temporaries stay in cache
+    # chunks of ≈ 0.5 MB per split × column matrix keep the temporaries in cache; the thin products over
+    # the blocks go through einsum, single-threaded (threaded BLAS stalls on them on a busy machine)
+    chunk = max(1, 65_536 // n)
     for lo in range(0, len(combos), chunk):
         sel = chosen[lo:lo + chunk]
         rows = np.arange(sel.shape[0])
-        is_perf, oos_perf = (_block_performance(w @ total, w @ square, (w @ count)[:, None], metric, periods)
+        is_perf, oos_perf = (_block_performance(np.einsum("ks,sn->kn", w, total), np.einsum("ks,sn->kn", w, square),
+                                                (w @ count)[:, None], metric, periods)
                              for w in (sel, 1.0 - sel))
         star = np.argmax(is_perf, axis=1)
         own = oos_perf[rows, star]
