@@ -49,6 +49,11 @@ def fmt_signed(value: Any, digits: int = 2) -> str:
     return fmt_pct(value, digits, signed=True)
 
 
+def fmt_fit(intercept: float, slope: float, x: str = "IS", y: str = "OOS") -> str:
+    """A fitted line as text: ``OOS = 2.26 − 1.03 × IS``."""
+    return f"{y} = {fmt_num(intercept)} {'+' if slope >= 0 else '−'} {fmt_num(abs(slope))} × {x}"
+
+
 def number_or_none(value: Any) -> float | None:
     """A finite float, or None for missing, NaN, infinite or non-numeric values."""
     if value is None:

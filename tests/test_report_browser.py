@@ -125,6 +125,7 @@ def browser(tmp_path_factory):
 
 _STATE_JS = """JSON.stringify({
   charts: document.querySelectorAll('.plotly-graph-div').length,
+  ids: Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => d.id),
   drawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
               .filter(d => d.querySelector('svg.main-svg')).length,
   undrawn: Array.from(document.querySelectorAll('.plotly-graph-div'))
@@ -216,6 +217,9 @@ def problems(events: list[dict]) -> dict[str, list]:
 # real backtests of the three strategy kinds (module-scoped: seconds each)
 # --------------------------------------------------------------------------------------------
 
+#: the research statistics every backtest report draws
+RESEARCH_CHARTS = ("chart-bootstrap", "chart-distribution", "chart-monthly-benchmark", "chart-rolling-beta")
+
 STRATEGY_RUNS = {
     "timing": ("ma_timing.toml", {}),
     "position": ("valuation_position.toml", {"start": "2019-01-02"}),
@@ -239,9 +243,11 @@ def test_backtest_report_renders_offline(browser, results, kind, tmp_path):
     state = render(browser, page, shot)
     found = problems(state["events"])
     assert found == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
-    assert state["charts"] >= 7, state
+    assert state["charts"] >= 11, state
     assert state["drawn"] == state["charts"], f"charts not drawn: {state['undrawn']}"
-    assert state["metricsRows"] >= 10
+    assert set(RESEARCH_CHARTS) <= set(state["ids"]), state["ids"]
+    assert state["metricsRows"] >= 30  # the key metrics and the distribution statistics
+    assert "distribution" in state["sections"]
     assert kind in state["sections"] and "metrics" in state["sections"] and "tradelist" in state["sections"]
     others = {"timing", "position", "rotation"} - {kind}
     if kind != "rotation":
@@ -277,3 +283,17 @@ def test_weekly_report_renders_offline(browser, tmp_path):
     assert state["charts"] == 1 and state["drawn"] == 1
     assert state["h1"] == "Weekly signal report — 2026-01-23"
     assert {"market", "changes", "quadrants", "watchlist"} <= set(state["sections"])
+
+
+def test_sweep_report_with_robustness_panel_renders_offline(browser, tmp_path):
+    from quantkit.backtest import sweep_strategy
+    from quantkit.report import write_sweep_html
+
+    grid = {"short": [10, 20, 40], "long": [60, 120, 250], "band": [0.0, 0.03]}
+    res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", grid, etf="562800", progress=False)
+    page = write_sweep_html(res, tmp_path / "sweep.html", title="ma_timing sweep")
+    state = render(browser, page, tmp_path / "sweep.png", settle=0.5)
+    assert problems(state["events"]) == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
+    assert set(state["ids"]) == {"chart-sweep-heatmap", "chart-sweep-pbo", "chart-sweep-is-oos"}
+    assert state["drawn"] == state["charts"] == 3, state["undrawn"]
+    assert "robustness" in state["sections"]

@@ -286,3 +286,26 @@ def test_sweep_report(tmp_path):
     assert "Best 8 combinations by Sharpe" in text
     assert re.search(r'<td class="num">20</td><td class="num">60</td><td class="num">3\.0%</td><td class="num">0\.36</td>',
                      html)  # best row: 20 / 60 / 3 %, Sharpe 20/60 + 0.03
+
+
+def test_research_statistics_sections(timing_result, tmp_path):
+    """Bootstrap intervals in brackets and as a chart, the distribution table with its definitions, the
+    benchmark's monthly heatmap and the rolling beta, and the risk-free rate in the lead text."""
+    import quantstats as qs
+
+    from quantkit.backtest.inference import backtest_intervals
+    from quantkit.report import write_html
+
+    boot = backtest_intervals(timing_result.returns, timing_result.benchmark_returns)
+    html = write_html(replace(timing_result, bootstrap=boot), tmp_path / "r.html").read_text(encoding="utf-8")
+    text = " ".join(Page(html).text)
+    sharpe = boot["sharpe"]
+    assert f"{sharpe.estimate:.2f} [{sharpe.lower:.2f}, {sharpe.upper:.2f}]" in text
+    mdd = boot["max_drawdown"]
+    assert f"[{mdd.lower * 100:.2f}%, {mdd.upper * 100:.2f}%]" in text
+    assert "Sharpe ratio − benchmark's" in text and "risk-free rate of 0.00% a year" in text
+    for key in ("bootstrap", "distribution", "monthly-benchmark", "rolling-beta"):
+        assert f'id="chart-{key}"' in html
+    assert 'id="distribution"' in html and 'title="parametric: normal' in html
+    skew = qs.stats.skew(timing_result.benchmark_returns)
+    assert re.search(rf"Skewness.*?<td class=\"num\">[^<]+</td><td class=\"num\">{skew:.2f}</td>", html, re.S)

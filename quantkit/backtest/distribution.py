@@ -136,6 +136,19 @@ def positive_months(returns: pd.Series) -> float:
     return float((active > 0).mean()) if len(active) else float("nan")
 
 
+def nonzero_win_rate(returns: pd.Series) -> float:
+    """Share of positive days among the days with a non-zero return (quantstats' ``win_rate``); NaN if none."""
+    r = _clean(returns)
+    active = r[r != 0]
+    return float((active > 0).mean()) if len(active) else float("nan")
+
+
+def time_in_market(returns: pd.Series) -> float:
+    """Share of sessions with a non-zero return, rounded UP to a whole percent (quantstats' ``exposure``)."""
+    r = _clean(returns)
+    return math.ceil(float((r != 0).mean()) * 100) / 100 if len(r) else float("nan")
+
+
 def _longest_run(flags: np.ndarray) -> int:
     """Length of the longest run of True in ``flags``."""
     if not flags.any():

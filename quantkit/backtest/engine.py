@@ -41,6 +41,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from quantkit.backtest.inference import backtest_intervals
 from quantkit.backtest.metrics import PERIODS, summarize
 from quantkit.backtest.params import CostParams, ExecutionParams
 from quantkit.backtest.result import BacktestResult
@@ -486,6 +487,12 @@ def _check_inputs(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFram
             raise ConfigError(f"no open prices for {sym} (close-only data): set execution.price = \"next_close\"")
 
 
+def check_rf(rf: float) -> None:
+    """Refuse a risk-free rate that is not an annual decimal in (−1, 1) (2 % is 0.02)."""
+    if not (isinstance(rf, (int, float)) and not isinstance(rf, bool) and -1.0 < rf < 1.0):
+        raise ConfigError(f"rf = {rf!r}; pass the annual risk-free rate as a decimal, e.g. 0.02 for 2 %")
+
+
 def benchmark_returns_of(calendar: pd.DatetimeIndex, closes: pd.DataFrame,
                          benchmark: pd.Series | None) -> tuple[pd.Series, str]:
     """Daily returns (decimal) of the benchmark on ``calendar``; the first session is 0.
@@ -521,7 +528,7 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
                  benchmark: pd.Series | None = None, name: str = "", params: dict | None = None,
                  extras: dict | None = None, *, model: Any = None, kind: str = "",
                  sections: Mapping[str, Any] | None = None,
-                 sources: Mapping[str, Mapping[str, Any]] | None = None) -> BacktestResult:
+                 sources: Mapping[str, Mapping[str, Any]] | None = None, rf: float = 0.0) -> BacktestResult:
     """Backtest target weights decided at each close with A-share execution rules.
 
     ``target_weights``: index = decision dates, one column per symbol, decimal weights decided at
@@ -530,11 +537,13 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
     ``target_weights``. ``benchmark``: close series to compare with (default buy-and-hold of the
     traded symbol, or equal weight of the universe). ``model``/``kind``/``sections``: the model
     output behind the weights, its kind and parameter sections (kept for the report);
-    ``sources``: provenance of each symbol's bars. Returns a :class:`BacktestResult` whose equity is
-    valued at each session's close.
+    ``sources``: provenance of each symbol's bars. ``rf``: annual risk-free rate (decimal) of the
+    ratios of strategy and benchmark (Sharpe, Sortino, alpha, PSR). Returns a :class:`BacktestResult`
+    whose equity is valued at each session's close, with bootstrap intervals of its headline figures.
     """
     from quantkit import __version__
 
+    check_rf(rf)
     _check_inputs(target_weights, prices, execution)
     symbols = [str(c) for c in target_weights.columns]
     calendar = _calendar(target_weights, prices)
@@ -574,11 +583,12 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
 
     bench_r, bench_label = benchmark_returns_of(calendar, arrays.closes, benchmark)
     bench_equity = (execution.initial_cash * (1.0 + bench_r).cumprod()).rename("benchmark_equity")
-    metrics = summarize(returns, bench_r, trades, weights, equity)
+    metrics = summarize(returns, bench_r, trades, weights, equity, rf=rf)
     metrics["solver_passes"] = sim.passes
     held = pd.Series(1.0, index=calendar)
     held.iloc[0] = 0.0  # bought at the first close: held during every later session
-    bench_metrics = summarize(bench_r, exposure=held)
+    bench_metrics = summarize(bench_r, exposure=held, rf=rf)
+    intervals = backtest_intervals(returns, bench_r, rf)
 
     all_params = {"execution": execution.to_dict(), "costs": costs.to_dict(), **(params or {})}
     extras = dict(extras or {})
@@ -591,5 +601,5 @@ def run_backtest(target_weights: pd.DataFrame, prices: Mapping[str, pd.DataFrame
         params=all_params, symbols=tuple(symbols), names=_names(symbols), start=calendar[0], end=calendar[-1],
         data_fingerprint=data_fingerprint(frames), version=__version__, strategy=name,
         benchmark_name=bench_label, extras=extras, prices=frames, model=model, kind=kind,
-        sections=dict(sections or {}), sources=dict(sources or {}))
+        sections=dict(sections or {}), sources=dict(sources or {}), bootstrap=intervals)
 

@@ -2,7 +2,9 @@
 
 Conventions: returns are simple daily returns as decimal fractions (0.01 = +1 %), one per
 trading session, the return of a session belonging to that session's date. Years have
-``PERIODS = 243`` trading sessions (A-share calendar). Ratios use a zero risk-free rate.
+``PERIODS = 243`` trading sessions (A-share calendar). Sharpe, Sortino, alpha and PSR take ``rf``, an
+annual risk-free rate as a decimal (default 0), compounded down to (1 + rf)^(1/periods) − 1 per
+session and subtracted from every return, as quantstats does.
 Drawdowns are negative fractions (−0.25 = 25 % below the running peak). The formulas follow
 empyrical (and quantstats) so figures agree with them on the same series:
 
@@ -25,6 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+
+from quantkit.backtest import distribution as D
 
 PERIODS = 243
 
@@ -70,9 +74,20 @@ def annual_volatility(returns: Returns, periods: int = PERIODS) -> float | pd.Se
     return _wrap(np.nanstd(a, axis=0, ddof=1) * math.sqrt(periods), returns)
 
 
-def sharpe(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
-    """Annualised Sharpe ratio, risk-free rate 0: mean / std (ddof = 1) × √periods. NaN if std = 0."""
+def rf_per_period(rf: float, periods: int = PERIODS) -> float:
+    """Per-session risk-free return (decimal) of an annual rate ``rf`` (decimal): (1 + rf)^(1/periods) − 1."""
+    return (1.0 + float(rf)) ** (1.0 / periods) - 1.0
+
+
+def _excess(returns: Returns | np.ndarray, rf: float, periods: int) -> np.ndarray:
     a = _arr(returns)
+    return a - rf_per_period(rf, periods) if rf else a
+
+
+def sharpe(returns: Returns, periods: int = PERIODS, rf: float = 0.0) -> float | pd.Series:
+    """Annualised Sharpe ratio of the excess returns over ``rf`` (annual decimal): mean / std (ddof = 1)
+    × √periods. NaN if std = 0."""
+    a = _excess(returns, rf, periods)
     if a.shape[0] < 2:
         return float("nan")
     mean = np.nanmean(a, axis=0)
@@ -82,9 +97,10 @@ def sharpe(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
     return _wrap(out, returns)
 
 
-def sortino(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
-    """Annualised Sortino ratio, target 0: mean × periods / (√mean(min(r, 0)²) × √periods)."""
-    a = _arr(returns)
+def sortino(returns: Returns, periods: int = PERIODS, rf: float = 0.0) -> float | pd.Series:
+    """Annualised Sortino ratio of the excess returns x = r − rf per session: mean(x) × periods /
+    (√mean(min(x, 0)²) × √periods)."""
+    a = _excess(returns, rf, periods)
     if a.shape[0] < 2:
         return float("nan")
     mean = np.nanmean(a, axis=0)
@@ -96,14 +112,14 @@ def sortino(returns: Returns, periods: int = PERIODS) -> float | pd.Series:
 
 
 def rolling_sharpe(returns: pd.Series, window: int = 121, periods: int = PERIODS,
-                   min_active: float = 0.5) -> pd.Series:
-    """Rolling annualised Sharpe ratio (risk-free 0) over ``window`` sessions.
+                   min_active: float = 0.5, rf: float = 0.0) -> pd.Series:
+    """Rolling annualised Sharpe ratio over ``rf`` (annual decimal) over ``window`` sessions.
 
     NaN where the standard deviation is 0 or fewer than ``min_active`` of the window's sessions
     had a non-zero return (mostly in cash: the ratio of a few days would be noise).
     """
     r = returns.astype(float)
-    mean = r.rolling(window).mean()
+    mean = r.rolling(window).mean() - (rf_per_period(rf, periods) if rf else 0.0)
     std = r.rolling(window).std(ddof=1)
     active = (r != 0).astype(float).rolling(window).mean()
     ok = (std > 0) & (active >= min_active)
@@ -202,17 +218,12 @@ def win_rate(returns: pd.Series, exposure: pd.Series | None = None) -> float:
     return float((r[mask] > 0).sum() / n) if n else float("nan")
 
 
-def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
-    """Closed round trips per symbol: from a flat position back to flat.
-
-    ``trades`` has columns date, symbol, side (``buy``/``sell``), shares, value (CNY), fee (CNY).
-    Returns one row per closed trip: symbol, entry (first buy date), exit (date flat again),
-    bought, sold (CNY), fees (CNY), pnl (CNY, sold − bought − fees), ret (pnl / bought).
-    """
-    cols = ["symbol", "entry", "exit", "bought", "sold", "fees", "pnl", "ret"]
+def _trips(trades: pd.DataFrame | None) -> tuple[list[dict], list[dict]]:
+    """Walk the filled orders per symbol: closed trips (flat → flat) and the trip still open at the end."""
+    closed: list[dict] = []
+    still_open: list[dict] = []
     if trades is None or len(trades) == 0:
-        return pd.DataFrame(columns=cols)
-    rows = []
+        return closed, still_open
     for sym, group in trades.sort_values("date", kind="stable").groupby("symbol", sort=False):
         pos, bought, sold, fees, entry = 0.0, 0.0, 0.0, 0.0, None
         for rec in group.itertuples(index=False):
@@ -227,14 +238,54 @@ def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
             fees += rec.fee
             if entry is not None and abs(pos) < 1e-9:
                 pnl = sold - bought - fees
-                rows.append({"symbol": sym, "entry": entry, "exit": rec.date, "bought": bought, "sold": sold,
-                             "fees": fees, "pnl": pnl, "ret": pnl / bought if bought else float("nan")})
+                closed.append({"symbol": sym, "entry": entry, "exit": rec.date, "bought": bought, "sold": sold,
+                               "fees": fees, "pnl": pnl, "ret": pnl / bought if bought else float("nan")})
                 pos, entry = 0.0, None
+        if entry is not None:
+            still_open.append({"symbol": sym, "entry": entry, "shares": pos, "bought": bought, "sold": sold,
+                               "fees": fees})
+    return closed, still_open
+
+
+def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
+    """Closed round trips per symbol: from a flat position back to flat.
+
+    ``trades`` has columns date, symbol, side (``buy``/``sell``), shares, value (CNY), fee (CNY).
+    Returns one row per closed trip: symbol, entry (first buy date), exit (date flat again),
+    bought, sold (CNY), fees (CNY), pnl (CNY, sold − bought − fees), ret (pnl / bought).
+    """
+    cols = ["symbol", "entry", "exit", "bought", "sold", "fees", "pnl", "ret"]
+    return pd.DataFrame(_trips(trades)[0], columns=cols)
+
+
+def open_trips(trades: pd.DataFrame | None, weights: pd.Series | pd.DataFrame | None,
+               equity: pd.Series | None) -> pd.DataFrame:
+    """Trips still open at the last session, marked to its close (unrealised P&L).
+
+    ``weights``: actual end-of-day weights (a frame with one column per symbol, or the total
+    exposure as a Series when one symbol is held); ``equity`` in CNY. One row per open trip:
+    symbol, entry, shares, bought, sold, fees (CNY so far), value (CNY at the last close),
+    pnl (CNY, value + sold − bought − fees) and ret (pnl / bought, decimal).
+    """
+    cols = ["symbol", "entry", "shares", "bought", "sold", "fees", "value", "pnl", "ret"]
+    rows = _trips(trades)[1]
+    if not rows or weights is None or equity is None or len(equity) == 0:
+        return pd.DataFrame(rows, columns=cols)
+    last_equity = float(equity.iloc[-1])
+    for row in rows:
+        if isinstance(weights, pd.DataFrame):
+            w = float(weights[row["symbol"]].iloc[-1]) if row["symbol"] in weights else float("nan")
+        else:
+            w = float(weights.iloc[-1]) if len(rows) == 1 else float("nan")
+        row["value"] = w * last_equity
+        row["pnl"] = row["value"] + row["sold"] - row["bought"] - row["fees"]
+        row["ret"] = row["pnl"] / row["bought"] if row["bought"] else float("nan")
     return pd.DataFrame(rows, columns=cols)
 
 
 def trade_win_rate(trades: pd.DataFrame) -> float:
-    """Share of closed round trips (flat → flat, see :func:`round_trips`) with a positive P&L after fees."""
+    """Share of closed round trips (flat → flat, see :func:`round_trips`) with a positive P&L after fees;
+    a trip still open is left out (see :func:`open_trips`)."""
     trips = round_trips(trades)
     return float((trips["pnl"] > 0).mean()) if len(trips) else float("nan")
 
@@ -262,17 +313,45 @@ def average_exposure(exposure: pd.Series | pd.DataFrame) -> float:
     return float(e.mean()) if len(e) else float("nan")
 
 
-def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | None = None,
-               periods: int = PERIODS) -> dict:
-    """OLS of strategy on benchmark daily returns with HAC (Newey–West) standard errors.
+def psr(returns: Returns, rf: float = 0.0, periods: int = PERIODS) -> float | pd.Series:
+    """Probabilistic Sharpe ratio against a true Sharpe of 0 (probability, decimal), per column of a
+    frame; NaN where the test is undefined (fewer than 3 sessions, constant returns).
+    See :func:`quantkit.backtest.inference.probabilistic_sharpe_ratio`."""
+    from quantkit.backtest.inference import probabilistic_sharpe_ratio, psr_from_moments
+    from quantkit.errors import ConfigError
 
-    ``r_t = a + b · rb_t + e_t``. Returns ``alpha`` (annualised as (1 + a)^periods − 1, like
-    empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
+    if isinstance(returns, pd.DataFrame) and returns.notna().all().all() and len(returns) >= 3:
+        # one pass over the matrix for the moments (a sweep has thousands of columns)
+        x = returns.to_numpy(dtype=float) - rf_per_period(rf, periods)
+        d = x - x.mean(axis=0)
+        m2 = np.mean(d**2, axis=0)
+        ok = m2 > 0
+        safe = np.where(ok, m2, 1.0)
+        sr = x.mean(axis=0) / np.where(ok, x.std(axis=0, ddof=1), 1.0)
+        g3, g4 = np.mean(d**3, axis=0) / safe**1.5, np.mean(d**4, axis=0) / safe**2
+        out = [psr_from_moments(sr[j], len(x), g3[j], g4[j]) if ok[j] else float("nan") for j in range(x.shape[1])]
+        return pd.Series(out, index=returns.columns, dtype=float)
+    if isinstance(returns, pd.DataFrame):
+        return pd.Series({c: psr(returns[c], rf, periods) for c in returns.columns}, dtype=float)
+    try:
+        return float(probabilistic_sharpe_ratio(pd.Series(returns), 0.0, rf, periods))
+    except ConfigError:
+        return float("nan")
+
+
+def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | None = None,
+               periods: int = PERIODS, rf: float = 0.0) -> dict:
+    """OLS of strategy on benchmark daily excess returns with HAC (Newey–West) standard errors.
+
+    ``r_t − rf = a + b · (rb_t − rf) + e_t``, ``rf`` the per-session rate of the annual ``rf``.
+    Returns ``alpha`` (annualised as (1 + a)^periods − 1, like empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
     ``lags`` used (default the Newey–West rule ⌊4 (n/100)^(2/9)⌋) and ``n`` observations.
     """
     import statsmodels.api as sm
 
     joined = pd.concat([returns.rename("r"), benchmark_returns.rename("b")], axis=1, join="inner").dropna()
+    if rf:
+        joined = joined - rf_per_period(rf, periods)
     n = len(joined)
     nan = float("nan")
     out = {"alpha": nan, "alpha_daily": nan, "beta": nan, "alpha_t": nan, "beta_t": nan, "lags": lags, "n": n}
@@ -295,7 +374,8 @@ def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | Non
 @dataclass(frozen=True)
 class MetricInputs:
     """What metrics are computed from: daily ``returns`` (decimal) and, when known, the benchmark's
-    returns, the filled orders, the exposure (decimal, or a weights frame) and the equity (CNY)."""
+    returns, the filled orders, the exposure (decimal, or a weights frame) and the equity (CNY);
+    ``rf`` is the annual risk-free rate (decimal) of the ratios."""
 
     returns: Returns
     benchmark_returns: pd.Series | None = None
@@ -303,6 +383,7 @@ class MetricInputs:
     exposure: pd.Series | pd.DataFrame | None = None
     equity: pd.Series | None = None
     periods: int = PERIODS
+    rf: float = 0.0
 
     @cached_property
     def annual(self) -> Any:
@@ -319,7 +400,11 @@ class MetricInputs:
 
     @cached_property
     def alpha_beta(self) -> dict:
-        return alpha_beta(self.returns, self.benchmark_returns, periods=self.periods)
+        return alpha_beta(self.returns, self.benchmark_returns, periods=self.periods, rf=self.rf)
+
+    @cached_property
+    def open_trips(self) -> pd.DataFrame:
+        return open_trips(self.trades, self.exposure, self.equity)
 
     @cached_property
     def invested(self) -> pd.Series | None:
@@ -341,7 +426,8 @@ class Metric:
     %, ``ratio``, ``count``, ``cny``, ``date``), ``needs`` (which :class:`MetricInputs` field must be
     given: ``returns``, ``trades``, ``equity``, ``exposure``, ``benchmark``), ``fn`` computing it,
     ``benchmark`` (meaningful for a buy-and-hold benchmark), ``headline`` (in the JSON head and the
-    display tables), ``sweep`` (a column of the parameter sweep), ``t_key`` (its HAC t-statistic)."""
+    display tables), ``sweep`` (a column of the parameter sweep), ``t_key`` (its HAC t-statistic),
+    ``group`` (``main`` table or ``distribution`` statistics) and ``note`` (how it is defined, a tooltip)."""
 
     key: str
     label: str
@@ -352,6 +438,8 @@ class Metric:
     headline: bool = True
     sweep: bool = False
     t_key: str | None = None
+    group: str = "main"
+    note: str = ""
 
 
 METRICS: tuple[Metric, ...] = (
@@ -360,8 +448,12 @@ METRICS: tuple[Metric, ...] = (
            sweep=True),
     Metric("volatility", "Volatility (annualised)", "pct", lambda m: annual_volatility(m.returns, m.periods),
            benchmark=True, sweep=True),
-    Metric("sharpe", "Sharpe ratio", "ratio", lambda m: sharpe(m.returns, m.periods), benchmark=True, sweep=True),
-    Metric("sortino", "Sortino ratio", "ratio", lambda m: sortino(m.returns, m.periods), benchmark=True),
+    Metric("sharpe", "Sharpe ratio", "ratio", lambda m: sharpe(m.returns, m.periods, m.rf), benchmark=True,
+           sweep=True),
+    Metric("psr", "Probabilistic Sharpe ratio (P[true Sharpe > 0])", "pct", lambda m: psr(m.returns, m.rf, m.periods),
+           benchmark=True, sweep=True,
+           note="Bailey & López de Prado (2012): the sample's length, skewness and kurtosis; over the risk-free rate"),
+    Metric("sortino", "Sortino ratio", "ratio", lambda m: sortino(m.returns, m.periods, m.rf), benchmark=True),
     Metric("max_drawdown", "Max drawdown", "pct", lambda m: m.max_dd, benchmark=True, sweep=True),
     Metric("max_drawdown_peak", "Max drawdown peak", "date", _drawdown_date("peak"), benchmark=True, headline=False),
     Metric("max_drawdown_trough", "Max drawdown trough", "date", _drawdown_date("trough"), benchmark=True,
@@ -376,8 +468,16 @@ METRICS: tuple[Metric, ...] = (
     Metric("trades", "Orders filled", "count", lambda m: n_trades(m.trades), needs="trades", sweep=True),
     Metric("round_trips", "Round trips closed", "count", lambda m: int(len(round_trips(m.trades))), needs="trades",
            headline=False),
-    Metric("trade_win_rate", "Win rate per round trip", "pct", lambda m: trade_win_rate(m.trades), needs="trades",
+    Metric("trade_win_rate", "Win rate per closed round trip", "pct", lambda m: trade_win_rate(m.trades),
+           needs="trades", headline=False),
+    Metric("open_trips", "Trips open at the end", "count", lambda m: int(len(m.open_trips)), needs="trades",
            headline=False),
+    Metric("open_pnl", "Open position: unrealised P&L (CNY)", "cny",
+           lambda m: float(m.open_trips["pnl"].sum()) if len(m.open_trips) else 0.0, needs="trades", headline=False,
+           note="value at the last close + sold − bought − fees since the open trip's first buy"),
+    Metric("open_return", "Open position: unrealised return", "pct",
+           lambda m: float(m.open_trips["pnl"].sum() / m.open_trips["bought"].sum()) if len(m.open_trips)
+           else float("nan"), needs="trades", headline=False, note="unrealised P&L / bought value of the open trips"),
     Metric("fees", "Fees (CNY)", "cny", lambda m: float(m.trades["fee"].sum()) if len(m.trades) else 0.0,
            needs="trades", headline=False, sweep=True),
     Metric("turnover", "Turnover per year (traded value / equity)", "pct",
@@ -392,6 +492,39 @@ METRICS: tuple[Metric, ...] = (
            headline=False),
     Metric("beta_t", "Beta HAC t-statistic", "ratio", lambda m: m.alpha_beta["beta_t"], needs="benchmark",
            headline=False),
+    Metric("rf", "Risk-free rate (annual)", "pct", lambda m: float(m.rf), benchmark=True, headline=False,
+           note="subtracted per session, (1 + rf)^(1/243) − 1, in Sharpe, Sortino, alpha and PSR"),
+    # distribution statistics, as quantstats 0.0.86 defines them (quantkit.backtest.distribution)
+    *(Metric(key, label, unit, fn, benchmark=True, headline=False, group="distribution", note=note)
+      for key, label, unit, fn, note in (
+        ("skew", "Skewness", "ratio", lambda m: D.skew(m.returns), "daily returns, bias-corrected"),
+        ("kurtosis", "Excess kurtosis", "ratio", lambda m: D.kurtosis(m.returns),
+         "daily returns, bias-corrected; 0 for a normal distribution"),
+        ("var_95", "Value at risk, 95 %, one day", "pct", lambda m: D.value_at_risk(m.returns, 0.95),
+         "parametric: normal with the sample mean and standard deviation"),
+        ("cvar_95", "Expected shortfall (CVaR), 95 %, one day", "pct",
+         lambda m: D.conditional_value_at_risk(m.returns, 0.95),
+         "parametric: normal with the sample mean and standard deviation"),
+        ("tail_ratio", "Tail ratio (95th / 5th percentile)", "ratio", lambda m: D.tail_ratio(m.returns, 0.95),
+         "of daily returns, absolute"),
+        ("best_day", "Best day", "pct", lambda m: D.best(m.returns, "day"), ""),
+        ("worst_day", "Worst day", "pct", lambda m: D.worst(m.returns, "day"), ""),
+        ("best_month", "Best month", "pct", lambda m: D.best(m.returns, "month"), "calendar month, compounded"),
+        ("worst_month", "Worst month", "pct", lambda m: D.worst(m.returns, "month"), "calendar month, compounded"),
+        ("best_year", "Best year", "pct", lambda m: D.best(m.returns, "year"), "calendar year, compounded"),
+        ("worst_year", "Worst year", "pct", lambda m: D.worst(m.returns, "year"), "calendar year, compounded"),
+        ("positive_months", "Positive months", "pct", lambda m: D.positive_months(m.returns),
+         "share of calendar months with a positive return among months with any return"),
+        ("max_win_streak", "Longest winning streak (sessions)", "count", lambda m: D.max_consecutive_wins(m.returns),
+         "consecutive positive days; a flat day ends it"),
+        ("max_loss_streak", "Longest losing streak (sessions)", "count",
+         lambda m: D.max_consecutive_losses(m.returns), "consecutive negative days; a flat day ends it"),
+        ("qs_win_rate", "Daily win rate, quantstats definition", "pct", lambda m: D.nonzero_win_rate(m.returns),
+         "positive days among ALL days with a non-zero return (win_rate above counts days with a position)"),
+        ("qs_exposure", "Exposure, quantstats definition", "pct", lambda m: D.time_in_market(m.returns),
+         "share of sessions with a non-zero return, rounded UP to a whole percent (exposure above averages "
+         "the invested weight)"),
+      )),
 )
 METRIC_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 
@@ -403,12 +536,13 @@ def _given(m: MetricInputs, needs: str) -> bool:
 
 def summarize(returns: pd.Series, benchmark_returns: pd.Series | None = None, trades: pd.DataFrame | None = None,
               exposure: pd.Series | pd.DataFrame | None = None, equity: pd.Series | None = None,
-              periods: int = PERIODS) -> dict:
+              periods: int = PERIODS, rf: float = 0.0) -> dict:
     """Every :data:`METRICS` entry whose inputs are given, as a flat dict (decimals, dates as ISO strings).
 
     ``win_rate`` is the daily win rate over days with a position (:func:`win_rate`);
     ``trade_win_rate`` is per closed round trip (:func:`trade_win_rate`) when ``trades`` is given.
-    ``turnover`` needs ``equity`` (CNY); ``alpha``/``beta`` need ``benchmark_returns``.
+    ``turnover`` needs ``equity`` (CNY); ``alpha``/``beta`` need ``benchmark_returns``; ``rf`` is the
+    annual risk-free rate (decimal) of Sharpe, Sortino, alpha and PSR (0 by default).
     """
-    inputs = MetricInputs(returns, benchmark_returns, trades, exposure, equity, periods)
+    inputs = MetricInputs(returns, benchmark_returns, trades, exposure, equity, periods, rf)
     return {m.key: m.fn(inputs) for m in METRICS if _given(inputs, m.needs)}

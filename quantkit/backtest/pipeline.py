@@ -179,12 +179,13 @@ def _sources(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict]:
 
 
 def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start: Any = None, end: Any = None,
-                 overrides: Iterable[str] = ()) -> "BacktestResult":
+                 overrides: Iterable[str] = (), rf: float = 0.0) -> "BacktestResult":
     """Backtest a strategy (object or TOML path) over ``[start, end]`` (inclusive dates).
 
     Models are computed on the full history up to each decision day (data after ``end`` is never
     loaded into them); the simulation covers the window only and starts in cash.
-    ``etf`` replaces the traded ETF of a single-ETF strategy.
+    ``etf`` replaces the traded ETF of a single-ETF strategy; ``rf`` is the annual risk-free rate
+    (decimal) of the ratios (Sharpe, Sortino, alpha, PSR).
 
     Without ``start`` the window opens at the model's ``window_start`` when it has one (a rotation:
     the first session on or after ``[rotation] history_start``, where crowding percentiles start),
@@ -226,4 +227,4 @@ def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start:
     return run_backtest(weights, inputs.traded, execution=strategy.execution, costs=strategy.costs,
                         benchmark=bench, name=strategy.name, params=params,
                         model=cut_output(output, first, last), kind=model.kind, sections=dict(strategy.params),
-                        sources=_sources(full))
+                        sources=_sources(full), rf=rf)

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from quantkit.backtest.inference import BACKTEST_BOOTSTRAP
 from quantkit.backtest.metrics import METRICS
 
 #: keys of the headline metrics in the JSON of ``quantkit backtest --json`` (strategy side)
@@ -31,6 +32,9 @@ class BacktestResult:
     a ``TimingFrame``, ``MarketState``, ``RotationState`` …), ``kind`` and ``sections`` (the model
     and its parameter dataclasses) and ``sources`` (per symbol: source, adjustment, last date of
     its data). ``extras`` holds engine by-products (the money-market column with ``cash_rate``).
+    ``bootstrap``: 95 % stationary-bootstrap intervals (1,000 seeded resamples) of ``sharpe``,
+    ``cagr``, ``max_drawdown`` and ``sharpe_difference`` (strategy − benchmark), see
+    :func:`quantkit.backtest.inference.backtest_intervals`.
     """
 
     equity: pd.Series
@@ -57,6 +61,7 @@ class BacktestResult:
     kind: str = ""
     sections: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    bootstrap: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -82,7 +87,8 @@ class BacktestResult:
 
         ``metrics`` holds the headline keys of :data:`JSON_METRICS` followed by the other computed
         metrics; ``benchmark`` the keys meaningful for a buy-and-hold series. With ``series=True``
-        the equity curves and the trade list are included too.
+        the equity curves and the trade list are included too. ``bootstrap`` holds the intervals
+        (estimate, lower, upper, std_error) and how they were drawn.
         """
         head = {k: self.metrics.get(k) for k in JSON_METRICS}
         rest = {k: v for k, v in self.metrics.items() if k not in head}
@@ -99,6 +105,13 @@ class BacktestResult:
             "data_fingerprint": self.data_fingerprint,
             "version": self.version,
         }
+        if self.bootstrap:
+            first = next(iter(self.bootstrap.values()))
+            out["bootstrap"] = {
+                "method": "stationary", "confidence": first.confidence, "n_samples": first.n_samples,
+                "seed": BACKTEST_BOOTSTRAP["seed"], "mean_block": first.mean_block,
+                **{k: {"estimate": v.estimate, "lower": v.lower, "upper": v.upper, "std_error": v.std_error}
+                   for k, v in self.bootstrap.items()}}
         if series:
             out["equity"] = {d.date().isoformat(): float(v) for d, v in self.equity.items()}
             out["benchmark_equity"] = {d.date().isoformat(): float(v) for d, v in self.benchmark_equity.items()}

@@ -7,6 +7,11 @@ single-ETF portfolios: one ``Portfolio.from_orders`` call over all columns, then
 only over the columns whose minimum commission or threshold decisions still need settling —
 never a Python loop of backtests.
 
+Robustness: the sweep's daily returns matrix (sessions × combinations) gives the deflated Sharpe
+ratio of the best combination (its N trials deflated to an effective number by their mean
+pairwise correlation) and the probability of backtest overfitting by CSCV with 16 blocks
+(:mod:`quantkit.backtest.inference`); every combination's PSR is a column of the table.
+
 Walk-forward (``n_splits``): the window is cut into ``n_splits + 1`` consecutive blocks; split
 k uses blocks 0…k−1 as in-sample (expanding) and block k as out-of-sample. The combination with
 the best in-sample Sharpe is chosen and its out-of-sample Sharpe reported. Both are measured
@@ -26,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 from quantkit.backtest import metrics as M
+from quantkit.backtest.inference import DeflatedSharpe, PBOResult, deflated_sharpe_ratio, \
+    probability_of_backtest_overfitting
 from quantkit.backtest.params import CostParams, ExecutionParams
 from quantkit.backtest.pipeline import check_window, rebalance_days, select_symbols
 from quantkit.backtest.strategy_file import Strategy, load_strategy
@@ -36,6 +43,45 @@ from quantkit.models import timing
 from quantkit.models.timing import RegimeWeights, TimingParams
 
 GRID_KEYS = ("short", "long", "band")
+#: CSCV blocks of the sweep's probability of backtest overfitting (C(16, 8) = 12,870 splits)
+PBO_BLOCKS = 16
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """Selection-bias checks of a sweep: ``dsr`` of the best combination (``dsr.best`` is its
+    (short, long, band); N trials, effective N and the method that estimated it) and ``pbo``
+    (CSCV over :data:`PBO_BLOCKS` blocks: logits, in- and out-of-sample Sharpe per split and the
+    degradation fit oos = intercept + slope × is)."""
+
+    dsr: DeflatedSharpe
+    pbo: PBOResult
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the DSR figures and the PBO with its fit and logits (decimals, Sharpe ratios annualised)."""
+        d, p = self.dsr, self.pbo
+        return {
+            "dsr": {"dsr": d.dsr, "sharpe": d.sharpe, "sr0": d.sr0, "n_trials": d.n_trials,
+                    "n_effective": d.n_effective, "method": d.method, "sr_variance": d.sr_variance,
+                    "best": dict(zip(GRID_KEYS, (_plain(v) for v in d.best)))},
+            "pbo": {"pbo": p.pbo, "method": "cscv", "metric": "sharpe", "n_blocks": p.n_blocks, "n_splits": p.n_splits,
+                    "slope": p.slope, "intercept": p.intercept, "prob_oos_loss": p.prob_oos_loss,
+                    "logits": [float(v) for v in p.logits]},
+        }
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def robustness(returns: pd.DataFrame) -> Robustness | None:
+    """DSR of the best column and CSCV PBO of a sweep's returns matrix (columns named (short, long, band));
+    None when there are too few varying combinations or sessions for them."""
+    try:
+        return Robustness(dsr=deflated_sharpe_ratio(returns),
+                          pbo=probability_of_backtest_overfitting(returns, n_blocks=PBO_BLOCKS))
+    except ConfigError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -44,9 +90,11 @@ class SweepResult:
 
     ``table``: one row per valid combination — short, long, band, sharpe, annual_return,
     total_return, volatility, max_drawdown (negative fraction), calmar, trades, fees (CNY),
-    exposure (decimal) — sorted by Sharpe (best first). ``walk_forward``: one row per split or
-    None. ``skipped``: combinations dropped because short ≥ long. ``seconds``: signal
-    construction and simulation times. ``passes``: solver passes (vectorbt runs over all columns).
+    exposure (decimal), psr (probability) — sorted by Sharpe (best first). ``walk_forward``: one
+    row per split or None. ``skipped``: combinations dropped because short ≥ long. ``seconds``:
+    signal construction, simulation, metrics and robustness times. ``passes``: solver passes
+    (vectorbt runs over all columns). ``returns``: daily returns (decimal), one column per
+    combination named (short, long, band). ``robustness``: DSR and PBO (None when undefined).
     """
 
     table: pd.DataFrame
@@ -61,6 +109,8 @@ class SweepResult:
     symbol: str = ""
     strategy: str = ""
     grid: dict = field(default_factory=dict)
+    returns: pd.DataFrame | None = None
+    robustness: Robustness | None = None
 
 
 MAX_GRID_VALUES = 1_000
@@ -222,21 +272,26 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
 
     equity = sim.equity
     prev = np.vstack([np.full((1, m), execution.initial_cash), equity[:-1]])
-    rets = pd.DataFrame(equity / prev - 1.0, index=calendar)
+    rets = pd.DataFrame(equity / prev - 1.0, index=calendar,
+                        columns=pd.MultiIndex.from_tuples(valid, names=list(GRID_KEYS)))
     rec = sim.records
     table = pd.DataFrame(valid, columns=list(GRID_KEYS))
     by_orders = {"trades": np.bincount(rec["col"], minlength=m),
                  "fees": np.bincount(rec["col"], weights=rec["fees"], minlength=m),
                  "exposure": sim.weights.mean(axis=0)}
+    t2 = time.perf_counter()
     inputs = M.MetricInputs(rets)
     for metric in (m_ for m_ in M.METRICS if m_.sweep):
         table[metric.key] = by_orders[metric.key] if metric.needs != "returns" else np.asarray(metric.fn(inputs))
     table = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    t3 = time.perf_counter()
+    robust = robustness(rets)
+    seconds = {"signals": t_signals, "simulation": t_sim, "metrics": t3 - t2, "robustness": time.perf_counter() - t3}
 
     wf = _walk_forward(rets, valid, n_splits) if n_splits else None
     return SweepResult(table=table, walk_forward=wf, combos=len(combos), skipped=skipped, sessions=n,
-                       start=calendar[0], end=calendar[-1],
-                       seconds={"signals": t_signals, "simulation": t_sim}, passes=sim.passes)
+                       start=calendar[0], end=calendar[-1], seconds=seconds, passes=sim.passes, returns=rets,
+                       robustness=robust)
 
 
 def _walk_forward(rets: pd.DataFrame, valid: list[tuple], n_splits: int) -> pd.DataFrame:

@@ -19,7 +19,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from quantkit.report.tables import metric_rows
 
     strategy = load_strategy(args.strategy, args.set or ())
-    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end)
+    result = run_strategy(strategy, etf=args.etf, start=args.start, end=args.end, rf=args.rf)
     if args.json:
         write_json(result.to_dict(), args.json)
     if args.html:
@@ -31,8 +31,11 @@ def _backtest(args: argparse.Namespace) -> int:
         more = f" (+{len(result.symbols) - 6} more)" if len(result.symbols) > 6 else ""
         print(f"{result.strategy}: {names}{more}, {result.start.date()} to {result.end.date()} "
               f"({result.metrics['days']} sessions)")
-        print(format_table(metric_rows(result.metrics, result.benchmark_metrics),
+        print(format_table(metric_rows(result.metrics, result.benchmark_metrics, intervals=result.bootstrap),
                            ["", "strategy", result.benchmark_name], "lrr"))
+        print()
+        print(format_table(metric_rows(result.metrics, result.benchmark_metrics, "distribution"),
+                           ["distribution (quantstats definitions)", "strategy", result.benchmark_name], "lrr"))
         if args.html:
             print(f"report written to {args.html}")
     return 0
@@ -51,15 +54,18 @@ def _sweep(args: argparse.Namespace) -> int:
     symbol, valid = res.symbol, res.combos - res.skipped
     print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
           f"{res.skipped:,} skipped (short ≥ long), {valid:,} backtested in {elapsed:.1f} s "
-          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s)",
-          file=sys.stderr)
+          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s, metrics with PSR "
+          f"{res.seconds['metrics']:.1f} s, DSR and PBO {res.seconds['robustness']:.1f} s)", file=sys.stderr)
+    for line in robustness_lines(res):
+        print(line, file=sys.stderr)
     if args.json:
         payload = {"strategy": res.strategy, "symbol": symbol, "start": res.start.date().isoformat(),
                    "end": res.end.date().isoformat(), "grid": res.grid, "combos": res.combos, "skipped": res.skipped,
                    "results": res.table.to_dict(orient="records"),
                    "walk_forward": None if res.walk_forward is None else [
                        {**r, **{k: r[k].date().isoformat() for k in ("is_start", "is_end", "oos_start", "oos_end")}}
-                       for r in res.walk_forward.to_dict(orient="records")]}
+                       for r in res.walk_forward.to_dict(orient="records")],
+                   "robustness": None if res.robustness is None else res.robustness.to_dict()}
         write_json(payload, args.json)
     if args.html:
         from quantkit.report import write_sweep_html
@@ -93,6 +99,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def robustness_lines(res) -> list[str]:
+    """One line each for the deflated Sharpe ratio and the PBO of a sweep (none when undefined)."""
+    from quantkit.cli.output import pct
+    from quantkit.display import fmt_fit
+
+    if res.robustness is None:
+        return ["DSR and PBO: undefined for this sweep (fewer than two varying combinations or 32 sessions)"]
+    d, p = res.robustness.dsr, res.robustness.pbo
+    short, long, band = d.best
+    return [f"DSR {d.dsr:.2f}: best combination {short}/{long}/{pct(band)} has Sharpe {d.sharpe:.2f} against "
+            f"{d.sr0:.2f} expected of the best of N_eff = {d.n_effective:.1f} worthless trials "
+            f"({d.n_trials:,} combinations, N_eff by {d.method.replace('_', ' ')})",
+            f"PBO {p.pbo:.2f}: CSCV over {p.n_blocks} blocks ({p.n_splits:,} splits); "
+            f"{fmt_fit(p.intercept, p.slope, 'in-sample', 'out-of-sample Sharpe')}; the in-sample best loses out of "
+            f"sample in {p.prob_oos_loss:.0%} of splits"]
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backtest", help="backtest a strategy TOML (A-share rules, real prices)",
                        description="Backtest a strategy definition (see strategies/README.md) and print its metrics "
@@ -103,6 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--end", help="last session of the backtest window (YYYY-MM-DD); later data is never read")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a strategy key, e.g. --set costs.commission=0 --set weights.range=0 (repeatable)")
+    p.add_argument("--rf", type=float, default=0.0, metavar="RATE",
+                   help="annual risk-free rate as a decimal for Sharpe, Sortino, alpha and PSR (default 0; 0.02 = 2 %%)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE, or to stdout with -")
     p.add_argument("--html", metavar="FILE", help="write a standalone HTML report")
     p.set_defaults(func=_backtest)

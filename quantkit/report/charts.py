@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.backtest.metrics import rolling_sharpe, rolling_volatility
+from quantkit.display import fmt_fit
 from quantkit.indicators import carry_forward
 from quantkit.models.rotation import QUADRANT_NAMES
 
@@ -175,19 +176,20 @@ def yearly_returns(returns: pd.Series) -> pd.Series:
     return (1.0 + r).groupby(r.index.year).prod() - 1.0
 
 
-def monthly_heatmap(returns: pd.Series) -> Any:
-    """Year × month heatmap of compounded monthly returns, values printed in the cells."""
+def monthly_heatmap(returns: pd.Series, title: str = "Monthly returns (%)", limit: float | None = None) -> Any:
+    """Year × month heatmap of compounded monthly returns, values printed in the cells; the colour
+    scale spans ±``limit`` (decimal; default the largest absolute month) so two heatmaps can share it."""
     go = _go()
     table = monthly_returns(returns)
     z = table.to_numpy(dtype=float)
     text = [["" if math.isnan(v) else f"{v * 100 + 0.0:.1f}".replace("-0.0", "0.0") for v in row] for row in z]
-    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 0.1
+    lim = limit or (float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 0.1)
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     fig = go.Figure(go.Heatmap(
         z=z, x=months, y=[str(y) for y in table.index], text=text, texttemplate="%{text}", textfont=dict(size=11),
         colorscale=[[0.0, DOWN], [0.5, "#f7f7f7"], [1.0, UP]], zmin=-lim, zmax=lim, zmid=0.0, xgap=2, ygap=2,
         colorbar=dict(tickformat=".0%", thickness=10, len=0.9), hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>"))
-    _layout(fig, "Monthly returns (%)", height=max(220, 60 + 30 * len(table)), legend=False)
+    _layout(fig, label(title), height=max(220, 60 + 30 * len(table)), legend=False)
     fig.update_layout(hovermode="closest")
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -228,7 +230,7 @@ def exposure_figure(exposure: pd.Series, target: pd.Series | None = None) -> Any
 
 
 def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = None, window: int = 121,
-                   strategy: str = "strategy", benchmark_name: str = "benchmark") -> Any:
+                   strategy: str = "strategy", benchmark_name: str = "benchmark", rf: float = 0.0) -> Any:
     """Rolling Sharpe (top) and annualised volatility (bottom) over ``window`` sessions (121 ≈ 6 months)."""
     go = _go()
     from plotly.subplots import make_subplots
@@ -240,13 +242,88 @@ def rolling_figure(returns: pd.Series, benchmark_returns: pd.Series | None = Non
         series.append((benchmark_name, benchmark_returns, BENCHMARK_COLOR, 1.2))
     for i, (name, r, color, width) in enumerate(series):
         common = dict(mode="lines", line=dict(color=color, width=width), legendgroup=str(i))
-        fig.add_trace(go.Scatter(x=r.index, y=rolling_sharpe(r, window).to_numpy(), name=label(name),
+        fig.add_trace(go.Scatter(x=r.index, y=rolling_sharpe(r, window, rf=rf).to_numpy(), name=label(name),
                                  hovertemplate="%{y:.2f}", **common), row=1, col=1)
         fig.add_trace(go.Scatter(x=r.index, y=rolling_volatility(r, window).to_numpy(), name=label(name),
                                  showlegend=False, hovertemplate="%{y:.1%}", **common), row=2, col=1)
     fig.add_hline(y=0, line=dict(color="#555", width=0.8), row=1, col=1)
     _layout(fig, "Rolling risk and return", height=460)
     fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def rolling_beta_figure(returns: pd.Series, benchmark_returns: pd.Series, window: int = 121,
+                        benchmark_name: str = "benchmark") -> Any:
+    """Rolling OLS beta of the daily returns on the benchmark's over ``window`` sessions."""
+    from quantkit.backtest.distribution import rolling_beta
+
+    go = _go()
+    beta = rolling_beta(returns, benchmark_returns, window)
+    fig = go.Figure(go.Scatter(x=beta.index, y=beta.to_numpy(), mode="lines", name="beta",
+                               line=dict(color=STRATEGY_COLOR, width=1.6), hovertemplate="%{y:.2f}"))
+    fig.add_hline(y=1, line=dict(color=BENCHMARK_COLOR, width=1, dash="dash"))
+    fig.add_hline(y=0, line=dict(color="#555", width=0.8))
+    return _layout(fig, f"Rolling beta vs {label(benchmark_name)}, {window} sessions", height=300, legend=False)
+
+
+def return_histogram(returns: pd.Series, bins: int = 80) -> Any:
+    """Histogram (density) of the daily returns of the sessions with a non-zero return, with the normal
+    density of their mean and standard deviation; the count of flat sessions left out is in the title."""
+    go = _go()
+    r = returns.astype(float).dropna()
+    flat = int((r == 0).sum())
+    r = r[r != 0]
+    mu, sd = float(r.mean()), float(r.std(ddof=1))
+    fig = go.Figure(go.Histogram(x=r.to_numpy(), nbinsx=bins, histnorm="probability density", name="daily returns",
+                                 marker=dict(color=STRATEGY_COLOR, line=dict(width=0)), opacity=0.75,
+                                 hovertemplate="%{x}: density %{y:.1f}<extra></extra>"))
+    if sd > 0:
+        x = np.linspace(float(r.min()), float(r.max()), 301)
+        pdf = np.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        fig.add_trace(go.Scatter(x=x, y=pdf, mode="lines", name=f"normal (mean {mu:.2%}, sd {sd:.2%})",
+                                 line=dict(color="#e07b24", width=2), hoverinfo="skip"))
+    _layout(fig, f"Daily returns on {len(r):,} sessions with a non-zero return ({flat:,} flat left out)",
+            height=340)
+    fig.update_layout(hovermode="closest", bargap=0.02)
+    fig.update_xaxes(tickformat=".0%", title_text="daily return")
+    fig.update_yaxes(title_text="density")
+    return fig
+
+
+def interval_figure(intervals: Mapping[str, Any], confidence: float = 0.95) -> Any:
+    """Point estimates with bootstrap confidence intervals as error bars: ratios (left), fractions (right).
+
+    ``intervals`` maps ``sharpe``, ``sharpe_difference``, ``cagr``, ``max_drawdown`` to objects with
+    ``estimate``, ``lower`` and ``upper`` (missing names are left out).
+    """
+    go = _go()
+    from plotly.subplots import make_subplots
+
+    panels = ((("sharpe", "Sharpe"), ("sharpe_difference", "Sharpe − benchmark")),
+              (("cagr", "CAGR"), ("max_drawdown", "Max drawdown")))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("Ratios", "Annual return and drawdown"))
+    for col, panel in enumerate(panels, start=1):
+        shown = [(name, text) for name, text in panel if name in intervals]
+        if not shown:
+            continue
+        est = np.array([intervals[n].estimate for n, _ in shown], dtype=float)
+        lo = np.array([intervals[n].lower for n, _ in shown], dtype=float)
+        hi = np.array([intervals[n].upper for n, _ in shown], dtype=float)
+        fmt = ".2f" if col == 1 else ".1%"
+        fig.add_trace(go.Scatter(
+            x=[t for _, t in shown], y=est, mode="markers", name="estimate", showlegend=col == 1,
+            marker=dict(size=11, color=STRATEGY_COLOR),
+            error_y=dict(type="data", symmetric=False, array=hi - est, arrayminus=est - lo, color=STRATEGY_COLOR,
+                         thickness=1.6, width=8),
+            customdata=np.column_stack([lo, hi]),
+            hovertemplate=f"%{{x}}: %{{y:{fmt}}} [%{{customdata[0]:{fmt}}}, %{{customdata[1]:{fmt}}}]<extra></extra>"),
+            row=1, col=col)
+        fig.add_hline(y=0, line=dict(color="#555", width=0.8), row=1, col=col)
+    _layout(fig, f"{confidence:.0%} stationary-bootstrap intervals", height=320, legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig.update_annotations(font_size=12)
     return fig
 
@@ -404,20 +481,74 @@ def holdings_figure(weights: pd.DataFrame, names: Mapping[str, str] | None = Non
     return fig
 
 
-def sweep_heatmap(table: pd.DataFrame, metric: str = "sharpe") -> Any:
-    """Best ``metric`` over bands for each short × long pair of a timing sweep (rows short, columns long)."""
+def sweep_heatmap(table: pd.DataFrame, metric: str = "sharpe", psr_level: float | None = 0.95) -> Any:
+    """Best ``metric`` over bands for each short × long pair of a timing sweep (rows short, columns long).
+
+    With a ``psr`` column in ``table``, cells whose best combination has a PSR below ``psr_level``
+    are crossed out (× marker): their Sharpe ratio is not distinguishable from 0 at that level.
+    """
     go = _go()
-    best = table.groupby(["short", "long"])[metric].max().unstack("long").sort_index()
+    best_rows = table.sort_values(metric, ascending=False, kind="stable", na_position="last") \
+        .drop_duplicates(["short", "long"])
+    best = best_rows.set_index(["short", "long"])[metric].unstack("long").sort_index()
     z = best.to_numpy(dtype=float)
     fig = go.Figure(go.Heatmap(
         z=z, x=[str(c) for c in best.columns], y=[str(i) for i in best.index], colorscale="RdYlGn",
         zmid=0.0 if np.nanmin(z) < 0 < np.nanmax(z) else None, colorbar=dict(thickness=10, title=metric),
         hovertemplate="short %{y} · long %{x}: %{z:.2f}<extra></extra>"))
-    _layout(fig, f"Best {metric} over bands per short × long window", height=max(320, 80 + 18 * len(best)),
-            legend=False)
+    title = f"Best {metric} over bands per short × long window"
+    if psr_level is not None and "psr" in best_rows:
+        weak = best_rows[best_rows["psr"] < psr_level]
+        if len(weak):
+            fig.add_trace(go.Scatter(
+                x=weak["long"].astype(int).astype(str), y=weak["short"].astype(int).astype(str), mode="markers",
+                marker=dict(symbol="x-thin", size=7, line=dict(width=1.2, color="rgba(40,40,40,0.7)")),
+                customdata=weak["psr"].to_numpy(dtype=float), name=f"PSR < {psr_level:.0%}",
+                hovertemplate="short %{y} · long %{x}: PSR %{customdata:.1%}<extra></extra>"))
+        title += f" (× PSR < {psr_level:.0%})"
+    _layout(fig, title, height=max(320, 80 + 18 * len(best)), legend=False)
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="long window (sessions)", type="category")
     fig.update_yaxes(title_text="short window (sessions)", type="category")
+    return fig
+
+
+def pbo_logit_histogram(logits: np.ndarray, pbo: float) -> Any:
+    """Histogram of the CSCV logits λ of the in-sample best; the share at λ ≤ 0 is the PBO."""
+    go = _go()
+    lam = np.asarray(logits, dtype=float)
+    fig = go.Figure()
+    bins = dict(start=float(np.floor(lam.min())) if lam.size else 0.0, size=max(float(np.ptp(lam)) / 50, 0.05)
+                if lam.size else 0.1)
+    for part, color, name in ((lam[lam <= 0], DOWN, "λ ≤ 0 (overfit)"), (lam[lam > 0], UP, "λ > 0")):
+        if part.size:
+            fig.add_trace(go.Histogram(x=part, name=name, marker_color=color, opacity=0.8, xbins=bins,
+                                       hovertemplate="λ %{x}: %{y} splits<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#555", width=1, dash="dash"))
+    _layout(fig, f"PBO {pbo:.1%}: logits of the in-sample best's OOS rank", height=360)
+    fig.update_layout(legend=dict(y=-0.3, yanchor="top", x=0.5, xanchor="center"), margin=dict(b=90),
+                      barmode="overlay", hovermode="closest")
+    fig.update_xaxes(title_text="λ = ln(ω / (1 − ω)), ω the relative out-of-sample rank")
+    fig.update_yaxes(title_text="splits")
+    return fig
+
+
+def is_oos_scatter(is_sharpe: np.ndarray, oos_sharpe: np.ndarray, slope: float, intercept: float) -> Any:
+    """In-sample Sharpe of each split's best combination against its out-of-sample Sharpe, with the OLS fit."""
+    go = _go()
+    x, y = np.asarray(is_sharpe, dtype=float), np.asarray(oos_sharpe, dtype=float)
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="markers", name="split",
+                               marker=dict(size=4, color=STRATEGY_COLOR, opacity=0.35),
+                               hovertemplate="IS %{x:.2f} · OOS %{y:.2f}<extra></extra>"))
+    if np.isfinite(slope) and x.size:
+        grid = np.array([x.min(), x.max()])
+        fig.add_trace(go.Scatter(x=grid, y=intercept + slope * grid, mode="lines", name="OLS fit",
+                                 line=dict(color="#e07b24", width=2), hoverinfo="skip"))
+    fig.add_hline(y=0, line=dict(color="#555", width=0.8))
+    _layout(fig, f"Sharpe per split: {fmt_fit(intercept, slope)}", height=360, legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="in-sample Sharpe (best combination)")
+    fig.update_yaxes(title_text="out-of-sample Sharpe")
     return fig
 
 

@@ -6,10 +6,12 @@ the network (no CDN, fonts or links). Templates live in ``quantkit/report/templa
 are rendered by a jinja2 environment with autoescaping on, so names coming from data are text.
 
 Sections: header (strategy, symbols, period, parameters, data), key metrics next to the
-benchmark, equity curve with regime shading, price and trades, drawdowns, monthly and yearly
-returns, exposure, rolling Sharpe/volatility, the model's own section (timing, position or
-rotation, from ``result.extras``; a section whose inputs are absent is left out), the trade
-list and a footer (version, data fingerprint, generation time).
+benchmark with their bootstrap intervals, equity curve with regime shading, price and trades,
+drawdowns, the daily-return distribution with its statistics (quantstats definitions), monthly
+heatmaps of strategy and benchmark and yearly returns, exposure, rolling Sharpe/volatility/beta,
+the model's own section (timing, position or rotation, from ``result.extras``; a section whose
+inputs are absent is left out), the trade list and a footer (version, data fingerprint,
+generation time).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from quantkit.data.store import atomic_write_bytes
-from quantkit.display import is_missing, fmt_date, fmt_num, fmt_pct, fmt_signed
+from quantkit.display import fmt_date, fmt_fit, fmt_num, fmt_pct, fmt_signed, is_missing
 from quantkit.models.contract import ReportContext, Section, section_dict
-from quantkit.report.tables import metric_rows
+from quantkit.report.tables import METRIC_NOTES, metric_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_TRADE_ROWS = 250
@@ -150,13 +153,21 @@ def highlight_cards(result) -> list[dict]:
          "note": f"benchmark {fmt_signed(b.get('total_return'))}", "good": _positive(m.get("total_return"))},
         {"label": "Annual return", "value": fmt_signed(m.get("annual_return")),
          "note": f"benchmark {fmt_signed(b.get('annual_return'))}", "good": _positive(m.get("annual_return"))},
-        {"label": "Sharpe", "value": fmt_num(m.get("sharpe")), "note": f"benchmark {fmt_num(b.get('sharpe'))}",
-         "good": None},
+        {"label": "Sharpe", "value": fmt_num(m.get("sharpe")),
+         "note": f"benchmark {fmt_num(b.get('sharpe'))} · PSR {fmt_pct(m.get('psr'), 1)}", "good": None},
         {"label": "Max drawdown", "value": fmt_pct(m.get("max_drawdown")),
          "note": f"benchmark {fmt_pct(b.get('max_drawdown'))}", "good": None},
         {"label": "Excess total return", "value": fmt_signed(excess), "note": "strategy − benchmark",
          "good": _positive(excess)},
     ]
+
+
+def _bootstrap_note(interval: Any) -> str:
+    """How the intervals were drawn (from one of them), for the lead text; empty without intervals."""
+    if interval is None:
+        return ""
+    return (f"Brackets: {interval.confidence:.0%} stationary-bootstrap intervals ({interval.n_samples:,} seeded "
+            f"resamples, mean block {interval.mean_block:.1f} sessions).")
 
 
 def _positive(value: Any) -> bool | None:
@@ -220,11 +231,20 @@ def build_context(result, now: datetime | None = None) -> dict:
         figs["trades"] = charts.trades_figure(result.prices[sym]["close"], result.trades,
                                               f"{sym} {names.get(sym, '')}".strip())
     figs["drawdown"] = charts.drawdown_figure(drawdown(result.returns), drawdown(bench_r), strategy, bench)
-    figs["monthly"] = charts.monthly_heatmap(result.returns)
+    first_interval = next(iter(result.bootstrap.values()), None)
+    if first_interval is not None:
+        figs["bootstrap"] = charts.interval_figure(result.bootstrap, first_interval.confidence)
+    figs["distribution"] = charts.return_histogram(result.returns)
+    months = [charts.monthly_returns(r).to_numpy(dtype=float) for r in (result.returns, bench_r)]
+    limit = max((float(np.nanmax(np.abs(z))) for z in months if np.isfinite(z).any()), default=None)
+    figs["monthly"] = charts.monthly_heatmap(result.returns, f"Monthly returns (%) — {strategy}", limit)
+    figs["monthly_benchmark"] = charts.monthly_heatmap(bench_r, f"Monthly returns (%) — {bench}", limit)
     figs["yearly"] = charts.yearly_figure(result.returns, bench_r, strategy, bench)
     target = result.target_weights.sum(axis=1, min_count=1).ffill() if len(result.target_weights.columns) else None
     figs["exposure"] = charts.exposure_figure(result.exposure, target)
-    figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench)
+    figs["rolling"] = charts.rolling_figure(result.returns, bench_r, ROLLING_WINDOW, strategy, bench,
+                                            result.metrics.get("rf", 0.0))
+    figs["rolling_beta"] = charts.rolling_beta_figure(result.returns, bench_r, ROLLING_WINDOW, bench)
     for section in sections:
         for key, chart in section.charts:
             figs[key] = getattr(charts, CHART_KINDS[chart.kind])(**chart.args)
@@ -242,7 +262,11 @@ def build_context(result, now: datetime | None = None) -> dict:
         "symbols": [(s, names.get(s, "")) for s in result.symbols],
         "start": fmt_date(result.start), "end": fmt_date(result.end), "sessions": len(result.equity),
         "benchmark": bench, "parameters": parameter_rows(result), "data": data_info(result),
-        "cards": highlight_cards(result), "metrics": metric_rows(result.metrics, result.benchmark_metrics),
+        "cards": highlight_cards(result), "rf": result.metrics.get("rf", 0.0),
+        "bootstrap": _bootstrap_note(first_interval),
+        "metrics": metric_rows(result.metrics, result.benchmark_metrics, intervals=result.bootstrap),
+        "distribution": metric_rows(result.metrics, result.benchmark_metrics, "distribution"),
+        "notes": METRIC_NOTES,
         "drawdowns": drawdown_rows(result.returns), "benchmark_drawdowns": drawdown_rows(bench_r),
         "sections": sections, "shaded": regime is not None, "trades": trades, "trades_note": trades_note,
         "n_trades": len(result.trades), "rolling_window": ROLLING_WINDOW,
@@ -270,7 +294,9 @@ SWEEP_TOP = 25
 
 
 def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
-    """What the sweep template shows: summary, Sharpe heatmap, best combinations, walk-forward splits."""
+    """What the sweep template shows: summary, Sharpe heatmap (PSR < 95 % crossed out), the robustness
+    panel (DSR, PBO with its logit histogram and in- vs out-of-sample scatter), best combinations,
+    walk-forward splits."""
     from quantkit import __version__
     from quantkit.report import charts
 
@@ -278,7 +304,8 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     top = [{"short": int(r.short), "long": int(r.long), "band": fmt_pct(r.band, 1), "sharpe": fmt_num(r.sharpe),
             "annual": fmt_pct(r.annual_return), "total": fmt_pct(r.total_return), "vol": fmt_pct(r.volatility),
             "mdd": fmt_pct(r.max_drawdown), "calmar": fmt_num(r.calmar), "trades": fmt_num(r.trades, 0),
-            "exposure": fmt_pct(r.exposure, 1)} for r in table.head(SWEEP_TOP).itertuples()]
+            "exposure": fmt_pct(r.exposure, 1), "psr": fmt_pct(getattr(r, "psr", None), 1)}
+           for r in table.head(SWEEP_TOP).itertuples()]
     wf = []
     if sweep.walk_forward is not None:
         wf = [{"split": int(w.split), "is": f"{fmt_date(w.is_start)} to {fmt_date(w.is_end)}",
@@ -289,11 +316,29 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     charts_html = {}
     if len(table):
         charts_html["heatmap"] = figure_html(charts.sweep_heatmap(table), "chart-sweep-heatmap")
+    robust = None
+    if sweep.robustness is not None:
+        d, p = sweep.robustness.dsr, sweep.robustness.pbo
+        short, long, band = d.best
+        robust = [
+            ("Deflated Sharpe ratio (DSR)", f"{fmt_pct(d.dsr, 1)}: P(true Sharpe of the best > {fmt_num(d.sr0)})"),
+            ("Best combination", f"{short} / {long} / {fmt_pct(band, 1)} · Sharpe {fmt_num(d.sharpe)}"),
+            ("Expected best Sharpe of worthless trials", f"{fmt_num(d.sr0)} (annualised)"),
+            ("Trials", f"N = {d.n_trials:,}; effective N = {fmt_num(d.n_effective, 1)} by "
+                       f"{d.method.replace('_', ' ')} of the daily returns"),
+            ("Probability of backtest overfitting (PBO)", f"{fmt_pct(p.pbo, 1)} (CSCV, {p.n_blocks} blocks, "
+                                                          f"{p.n_splits:,} splits)"),
+            ("Degradation fit", fmt_fit(p.intercept, p.slope, "IS Sharpe", "OOS Sharpe")),
+            ("In-sample best loses out of sample", fmt_pct(p.prob_oos_loss, 1)),
+        ]
+        charts_html["pbo"] = figure_html(charts.pbo_logit_histogram(p.logits, p.pbo), "chart-sweep-pbo")
+        charts_html["is_oos"] = figure_html(charts.is_oos_scatter(p.is_sharpe, p.oos_sharpe, p.slope, p.intercept),
+                                            "chart-sweep-is-oos")
     return {"title": title, "start": fmt_date(sweep.start), "end": fmt_date(sweep.end), "sessions": sweep.sessions,
             "combos": sweep.combos, "skipped": sweep.skipped, "valid": sweep.combos - sweep.skipped,
             "seconds": {k: fmt_num(v, 1) for k, v in sweep.seconds.items()}, "top": top, "n_top": len(top),
-            "walk_forward": wf, "charts": charts_html, "plotly_js": plotly_js(), "version": __version__,
-            "generated": generated_at(now)}
+            "walk_forward": wf, "robustness": robust, "charts": charts_html, "plotly_js": plotly_js(),
+            "version": __version__, "generated": generated_at(now)}
 
 
 def render_sweep_html(sweep, title: str = "parameter sweep", now: datetime | None = None) -> str:

@@ -12,6 +12,10 @@ from quantkit.backtest.metrics import METRICS, Metric
 from quantkit.display import fmt_date, fmt_num, fmt_pct
 
 _T_KEYS = {m.t_key for m in METRICS if m.t_key}
+#: how a metric is defined, by its label (tooltips of the HTML tables)
+METRIC_NOTES = {m.label: m.note for m in METRICS if m.note}
+#: bootstrap statistic → the metric whose row shows its interval
+_INTERVAL_OF = {"sharpe": "sharpe", "annual_return": "cagr", "max_drawdown": "max_drawdown"}
 
 
 def format_metric(metric: Metric, value: Any, t: Any = None) -> str:
@@ -28,16 +32,32 @@ def _drawdown_period(m: Mapping[str, Any]) -> str:
     return f"{m['max_drawdown_peak']} → {m.get('max_drawdown_trough')} → {m.get('max_drawdown_recovery') or 'not recovered'}"
 
 
-def metric_rows(metrics: Mapping[str, Any], benchmark: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """``(label, strategy, benchmark)`` display rows of every computed metric, registry order;
-    the drawdown dates as one row, t-statistics beside their estimate."""
+def _interval(metric: Metric, iv: Any) -> str:
+    return f" [{format_metric(metric, iv.lower)}, {format_metric(metric, iv.upper)}]"
+
+
+def metric_rows(metrics: Mapping[str, Any], benchmark: Mapping[str, Any], group: str = "main",
+                intervals: Mapping[str, Any] | None = None) -> list[tuple[str, str, str]]:
+    """``(label, strategy, benchmark)`` display rows of the computed metrics of one registry ``group``
+    (``main`` or ``distribution``), registry order; the drawdown dates as one row, t-statistics beside
+    their estimate. With bootstrap ``intervals`` (see :class:`~quantkit.backtest.BacktestResult`),
+    Sharpe, annual return and max drawdown show theirs in brackets and a row gives the Sharpe
+    difference to the benchmark."""
+    intervals = intervals or {}
     rows = []
     for metric in METRICS:
-        if metric.key in _T_KEYS or metric.unit == "date" or (metric.key not in metrics and metric.key not in benchmark):
+        if metric.group != group or metric.key in _T_KEYS or metric.unit == "date" \
+                or (metric.key not in metrics and metric.key not in benchmark):
             continue
         t = metrics.get(metric.t_key) if metric.t_key else None
         bench = format_metric(metric, benchmark.get(metric.key)) if metric.benchmark else "—"
-        rows.append((metric.label, format_metric(metric, metrics.get(metric.key), t), bench))
+        value = format_metric(metric, metrics.get(metric.key), t)
+        iv = intervals.get(_INTERVAL_OF.get(metric.key, ""))
+        rows.append((metric.label, value + (_interval(metric, iv) if iv is not None else ""), bench))
+        if metric.key == "sharpe" and "sharpe_difference" in intervals:
+            iv = intervals["sharpe_difference"]
+            rows.append(("Sharpe ratio − benchmark's", format_metric(metric, iv.estimate) + _interval(metric, iv),
+                         "—"))
         if metric.key == "max_drawdown":
             rows.append(("Max drawdown: peak → trough → recovery", _drawdown_period(metrics), _drawdown_period(benchmark)))
     return rows
