@@ -290,7 +290,7 @@ def test_sweep_report_with_robustness_panel_renders_offline(browser, tmp_path):
     from quantkit.report import write_sweep_html
 
     grid = {"short": [10, 20, 40], "long": [60, 120, 250], "band": [0.0, 0.03]}
-    res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", grid, etf="562800", progress=False)
+    res = sweep_strategy(ROOT / "strategies" / "ma_timing.toml", grid, etf="562800")
     page = write_sweep_html(res, tmp_path / "sweep.html", title="ma_timing sweep")
     state = render(browser, page, tmp_path / "sweep.png", settle=0.5)
     assert problems(state["events"]) == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
