@@ -149,17 +149,27 @@ def test_no_external_requests(timing_html):
     assert styles and not any(re.search(r"@import|url\(", s) for s in styles)
 
 
-def test_plotly_js_embedded_once(timing_html):
-    from plotly.offline import get_plotlyjs
+def test_plotly_js_embedded_once_compressed_and_every_chart_drawn_from_its_json(timing_html):
+    import base64
+    import gzip
+    import json
+
+    from plotly.offline import get_plotlyjs_version
 
     page = Page(timing_html)
-    bundle = get_plotlyjs()
-    assert sum(bundle in s for s in page.scripts) == 1
-    assert timing_html.count(bundle[:200]) == 1
+    packed = [re.search(r'var packed = "([A-Za-z0-9+/=]+)"', s) for s in page.scripts]
+    packed = [m.group(1) for m in packed if m]
+    assert len(packed) == 1  # plotly.js once, inside the page
+    js = gzip.decompress(base64.b64decode(packed[0])).decode("utf-8")
+    assert f"plotly.js (cartesian - minified) v{get_plotlyjs_version()}" in js[:200]  # made for these figures
+    assert "DecompressionStream('gzip')" in timing_html and len(timing_html) < 2_000_000
     assert not any("src" == name for tag, name, _ in page.urls if tag == "script")
     charts = re.findall(r'<div id="(chart-[a-z-]+)" class="plotly-graph-div"', timing_html)
     assert len(charts) == len(set(charts)) >= 8
-    assert sum("Plotly.newPlot" in s for s in page.scripts) == len(charts)
+    data = dict(re.findall(r'<script type="application/json" data-chart="([a-z-]+)">(.*?)</script>', timing_html, re.S))
+    assert sorted(data) == sorted(charts)
+    assert all(json.loads(text)["data"] for text in data.values())
+    assert sum("Plotly.newPlot" in s for s in page.scripts) == 1  # the loader draws them all
 
 
 def test_header_metrics_and_percentages(timing_result, timing_html):
@@ -199,8 +209,8 @@ def test_names_are_escaped(rotation_result, tmp_path):
     assert EVIL not in html  # never as raw markup, anywhere in the file
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as text
     assert "".join(page.h1).strip() == EVIL
-    assert not any("alert(1)" in s and "\\u003cscript\\u003e" not in s and "&lt;script&gt;" not in s
-                   for s in page.scripts)
+    escaped = ("\\u003cscript\\u003e", "&lt;script&gt;", "\\u0026lt;script\\u0026gt;")
+    assert not any("alert(1)" in s and not any(e in s for e in escaped) for s in page.scripts)
     assert page.tags.count("script") == 1 + html.count('class="plotly-graph-div"')
 
 

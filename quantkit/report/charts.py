@@ -462,10 +462,16 @@ def quadrant_scatter(table: pd.DataFrame, names: Mapping[str, str] | None = None
 
 
 def holdings_figure(weights: pd.DataFrame, names: Mapping[str, str] | None = None) -> Any:
-    """Stacked area of the actual weight of each symbol ever held (decimal share of equity)."""
+    """Stacked area of the actual weight of each symbol ever held (decimal share of equity).
+
+    Over a year (243 sessions) the weights are shown at the last session of each week, which keeps
+    the page small; shorter windows show every session."""
     go = _go()
     from plotly.colors import qualitative
 
+    if len(weights) > 243:
+        iso = weights.index.isocalendar()
+        weights = weights.groupby([iso["year"].to_numpy(), iso["week"].to_numpy()], sort=False).tail(1)
     held = [c for c in weights.columns if (weights[c].fillna(0) > 1e-9).any()]
     palette = list(QUALITATIVE) if len(held) <= len(QUALITATIVE) else list(qualitative.Dark24) + list(qualitative.Light24)
     fig = go.Figure()

@@ -104,12 +104,12 @@ def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None) -
     rows = sorted_watchlist(report["watchlist"])
     names = {r["symbol"]: r["name"] for r in rows}
     frame = quadrant_frame(rows)
-    chart = None
+    chart, figs = None, []
     if frame["quadrant"].notna().any():
         fig = charts.quadrant_scatter(frame, names, report.get("rise_median"),
                                       title=f"Rise vs crowding on {report['as_of']} ({len(rows)} ETFs)")
-        chart = figure_html(fig, "chart-weekly-quadrants")
+        chart, figs = figure_html(fig, "chart-weekly-quadrants"), [fig]
     return environment().get_template("weekly.html.j2").render(
         title=f"Weekly signal report {report['as_of']}", report=report, market=report["market"],
         rows=rows, chart=chart, pct=_pct,
-        quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(), version=report["version"], generated=generated_at(now))
+        quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(figs), version=report["version"], generated=generated_at(now))

@@ -1,0 +1,48 @@
+"""Size of the standalone HTML reports against the 2 MB target.
+
+Prints figures; asserts nothing. Each report is written to a temporary folder: the backtest
+reports of the three strategy files, the README-grid sweep of ma_timing and a weekly report. The
+baseline measured in the same run is the same page with the full plotly.js inlined uncompressed
+(how pages were built before: 4.8 MB of plotly.js per page).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TARGET = 2_000_000
+
+
+def main() -> None:
+    from plotly.offline import get_plotlyjs
+
+    from quantkit.app.weekly import build_weekly, write_weekly
+    from quantkit.backtest import run_strategy, sweep_strategy
+    from quantkit.backtest.sweep import parse_grid
+    from quantkit.report import write_html, write_sweep_html
+
+    full = len(get_plotlyjs().encode("utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        pages = {name: write_html(run_strategy(ROOT / "strategies" / f"{name}.toml"), out / f"{name}.html")
+                 for name in ("ma_timing", "valuation_position", "quadrant_rotation")}
+        grid = parse_grid(["short=5:60:5", "long=60:250:10", "band=0,0.01,0.02,0.03,0.05"])
+        pages["sweep (README grid)"] = write_sweep_html(sweep_strategy(ROOT / "strategies" / "ma_timing.toml", grid),
+                                                       out / "sweep.html")
+        pages["weekly (theme ETFs)"] = write_weekly(build_weekly(as_of="2026-01-23"), out / "weekly").html
+        print(f"{'report':24s} {'size':>9s} {'target':>8s} {'full plotly.js inline':>22s}")
+        for name, path in pages.items():
+            html = path.read_text(encoding="utf-8")
+            packed = re.search(r'var packed = "([^"]*)"', html).group(1)
+            size, before = len(html.encode("utf-8")), len(html.encode("utf-8")) - len(packed) + full
+            print(f"{name:24s} {size / 1e6:7.2f} MB {'met' if size <= TARGET else 'NOT MET':>8s} "
+                  f"{before / 1e6:14.2f} MB ({before / size:.1f}×)")
+
+
+if __name__ == "__main__":
+    main()
