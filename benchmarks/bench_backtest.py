@@ -65,10 +65,14 @@ def main() -> None:
         for label in ("cold", "warm"):
             cli[label], _ = run([*exe, "backtest", str(STRATEGY), "--json", str(out)], cli_cache)
         ret = json.loads(out.read_text())["metrics"]["total_return"]
+        warm = sorted(run([*exe, "backtest", str(STRATEGY), "--json", str(out)], cli_cache)[0] for _ in range(3))[1]
+        floor = sorted(run([sys.executable, "-c", "import vectorbt"], cli_cache)[0] for _ in range(3))[1]
         print("end to end: quantkit backtest strategies/ma_timing.toml --json FILE")
         for label, secs in cli.items():
             print(f"  {label:5s} {secs:7.2f} s")
-        print(f"  (total return {ret:.4%})\n")
+        print(f"  (total return {ret:.4%})")
+        print(f"warm process, median of 3: {warm:.2f} s against `python -c 'import vectorbt'` {floor:.2f} s = "
+              f"{warm / floor:.2f}× (target ≤ 1.1×: {'met' if warm <= 1.1 * floor else 'not met'})\n")
 
         phase_cache = str(Path(tmp) / "phase_cache")
         rows = {}

@@ -347,7 +347,7 @@ def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | Non
     Returns ``alpha`` (annualised as (1 + a)^periods − 1, like empyrical), ``alpha_daily``, ``beta``, their HAC t-statistics ``alpha_t`` and ``beta_t``,
     ``lags`` used (default the Newey–West rule ⌊4 (n/100)^(2/9)⌋) and ``n`` observations.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports the plotting stack
 
     joined = pd.concat([returns.rename("r"), benchmark_returns.rename("b")], axis=1, join="inner").dropna()
     if rf:
@@ -359,8 +359,8 @@ def alpha_beta(returns: pd.Series, benchmark_returns: pd.Series, lags: int | Non
         return out
     if lags is None:
         lags = int(math.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-    x = sm.add_constant(joined["b"].to_numpy())
-    fit = sm.OLS(joined["r"].to_numpy(), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    x = np.column_stack([np.ones(n), joined["b"].to_numpy()])
+    fit = OLS(joined["r"].to_numpy(), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     a, b = (float(v) for v in fit.params)
     ta, tb = (float(v) for v in fit.tvalues)
     out.update(alpha=(1.0 + a) ** periods - 1.0, alpha_daily=a, beta=b, alpha_t=ta, beta_t=tb, lags=lags)
