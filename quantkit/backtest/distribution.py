@@ -50,6 +50,12 @@ def _check_method(method: str) -> None:
         raise ConfigError(f"unknown VaR method {method!r}; use 'parametric' or 'historical'")
 
 
+def _tail_sample(returns: pd.Series, confidence: float, method: str) -> tuple[pd.Series, float]:
+    """The returns without missing values and the tail probability α = 1 − confidence, checked."""
+    _check_method(method)
+    return _clean(returns), _alpha(confidence)
+
+
 def value_at_risk(returns: pd.Series, confidence: float = 0.95, method: str = "parametric") -> float:
     """One-day value at risk (negative decimal: the return not undercut with probability ``confidence``).
 
@@ -57,9 +63,7 @@ def value_at_risk(returns: pd.Series, confidence: float = 0.95, method: str = "p
     with the sample mean and standard deviation (ddof = 1). ``historical``: the empirical quantile
     (linear interpolation), as empyrical.
     """
-    _check_method(method)
-    alpha = _alpha(confidence)
-    r = _clean(returns)
+    r, alpha = _tail_sample(returns, confidence, method)
     if len(r) < 2:
         return float("nan")
     if method == "historical":
@@ -75,9 +79,7 @@ def conditional_value_at_risk(returns: pd.Series, confidence: float = 0.95, meth
     α = 1 − confidence and the sample mean and standard deviation. ``historical``: mean of the
     returns at or below the empirical α-quantile, as empyrical.
     """
-    _check_method(method)
-    alpha = _alpha(confidence)
-    r = _clean(returns)
+    r, alpha = _tail_sample(returns, confidence, method)
     if len(r) < 2:
         return float("nan")
     if method == "historical":
