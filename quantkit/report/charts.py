@@ -451,9 +451,11 @@ def universe_heatmap(summary: pd.DataFrame, band: float, metric: str = "sharpe_m
 def sharpe_histogram(sharpe: pd.Series, reference: pd.Series | None = None, title: str = "") -> Any:
     """Histogram of Sharpe ratios across ETFs, with an optional second series (e.g. buy & hold) overlaid."""
     go = _go()
-    fig = go.Figure(go.Histogram(x=sharpe.astype(float), name="strategy", opacity=0.75, marker_color="#1f4e79"))
-    if reference is not None:
-        fig.add_trace(go.Histogram(x=reference.astype(float), name="buy & hold", opacity=0.55, marker_color="#8c8c8c"))
+    fig = go.Figure(go.Histogram(x=sharpe.astype(float), name="strategy", opacity=0.75, marker_color="#1f4e79",
+                                 bingroup="sharpe"))
+    if reference is not None:  # same bins for both
+        fig.add_trace(go.Histogram(x=reference.astype(float), name="buy & hold", opacity=0.55, marker_color="#8c8c8c",
+                                   bingroup="sharpe"))
     _layout(fig, title, height=340)
     fig.update_layout(barmode="overlay", hovermode="closest")
     fig.update_xaxes(title_text="Sharpe ratio (annualised)")
