@@ -28,6 +28,14 @@ PROJECT_ETFS = 1_600
 PROJECT_WORKERS = (2, 8, 32, 128)
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of the calling process."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _warm() -> int:
     from quantkit.backtest.engine import import_vectorbt
 
@@ -51,9 +59,10 @@ def main() -> None:
     t_warm = time.perf_counter() - t
 
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
+        load_before = os.getloadavg()[0]
+        c, t = _cpu(), time.perf_counter()
         local = sweep_universe(strategy, grid, "theme", out_dir=Path(tmp) / "local")
-        t_local = time.perf_counter() - t
+        t_local, cpu_local = time.perf_counter() - t, _cpu() - c
 
         t = time.perf_counter()
         again = sweep_universe(strategy, grid, "theme", out_dir=Path(tmp) / "local")
@@ -67,9 +76,11 @@ def main() -> None:
         t = time.perf_counter()
         client.run(_warm)
         t_worker_warm = time.perf_counter() - t
-        t = time.perf_counter()
+        w, t = client.run(_cpu), time.perf_counter()
         dask = sweep_universe(strategy, grid, "theme", engine="dask", client=client, out_dir=Path(tmp) / "dask")
         t_dask = time.perf_counter() - t
+        cpu_workers = sum(client.run(_cpu).values()) - sum(w.values())
+        load_after = os.getloadavg()[0]
         client.close()
         cluster.close()
 
@@ -84,9 +95,12 @@ def main() -> None:
           f"each = {cells:,} backtests; {len(parts)} partitions (ETF × chunk of ≤ 400 combinations)")
     print(f"warm-up: this process {t_warm:.1f} s; Dask cluster start {t_cluster:.1f} s, "
           f"worker warm-up (vectorbt import) {t_worker_warm:.1f} s")
-    print(f"local, 1 process:     {t_local:7.1f} s  ({cells / t_local:,.0f} combinations/s)")
+    print(f"local, 1 process:     {t_local:7.1f} s  ({cells / t_local:,.0f} combinations/s), "
+          f"CPU {cpu_local:.1f} s")
     print(f"Dask, {WORKERS} workers:       {t_dask:7.1f} s  ({cells / t_dask:,.0f} combinations/s), "
-          f"speed-up {t_local / t_dask:.2f}× (parallel efficiency {efficiency:.0%})")
+          f"speed-up {t_local / t_dask:.2f}× (parallel efficiency {efficiency:.0%}); workers' CPU "
+          f"{cpu_workers:.1f} s = {cpu_workers / (t_dask * WORKERS):.0%} of {WORKERS} cores over the run")
+    print(f"load average (1 min) of the shared machine: {load_before:.1f} before, {load_after:.1f} after")
     print(f"rerun (all {again.reused} partitions read back): {t_resume:.1f} s")
     print(f"largest difference local vs Dask over the whole table: {same:.1e}")
     print(f"compute per partition: mean {parts['seconds'].mean():.2f} s, max {parts['seconds'].max():.2f} s; "

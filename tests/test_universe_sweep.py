@@ -125,6 +125,28 @@ def test_changed_inputs_are_computed_again(local, tmp_path, monkeypatch):
     assert not np.allclose(other.table["fees"], local.table[local.table.symbol.isin(CODES[:2])]["fees"])
 
 
+def test_walk_forward_per_etf(tmp_path):
+    from quantkit.backtest.sweep import sweep_strategy
+    from quantkit.backtest.universe_sweep import sweep_universe
+
+    res = sweep_universe(STRATEGY, GRID, CODES[:2], out_dir=tmp_path, n_splits=2, chunk_size=4)
+    assert len(res.partitions) == 2  # the in-sample choice needs the whole grid: one partition per ETF
+    for code in CODES[:2]:
+        direct = sweep_strategy(STRATEGY, GRID, etf=code, n_splits=2).walk_forward
+        _close(res.walk_forward[res.walk_forward.symbol == code].drop(columns="symbol"), direct)
+
+
+def test_etfs_without_data_in_the_window_are_skipped(tmp_path):
+    from quantkit.backtest.universe_sweep import grid_chunks, sweep_universe
+
+    res = sweep_universe(STRATEGY, GRID, ["562800", "159881"], out_dir=tmp_path, end="2025-12-31")
+    assert list(res.etfs.symbol) == ["562800"] and "after the data" in res.skipped["159881"]
+    assert res.etfs.end.iat[0] == pd.Timestamp("2025-12-31")
+    # a short window without a valid combination gets no chunk of its own
+    assert grid_chunks({"short": [5, 300], "long": [60], "band": [0.0]}, 1) == [
+        {"short": [5], "long": [60], "band": [0.0]}]
+
+
 # --------------------------------------------------------------------------------------------- Dask
 
 @pytest.fixture(scope="module")

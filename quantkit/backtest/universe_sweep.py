@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.backtest import metrics as M
+from quantkit.backtest.inference import PBOResult
 from quantkit.backtest.params import CostParams, ExecutionParams
 from quantkit.backtest.strategy_file import Strategy, load_strategy
 from quantkit.backtest.sweep import GRID_KEYS
@@ -118,7 +119,7 @@ class UniverseSweep:
     summary: pd.DataFrame
     etfs: pd.DataFrame
     best: dict
-    pbo: Any
+    pbo: PBOResult | None
     rank_correlation: float
     walk_forward: pd.DataFrame | None
     skipped: dict
@@ -167,6 +168,9 @@ def grid_chunks(grid: Mapping[str, Sequence], chunk_size: int = CHUNK_SIZE) -> l
     """The grid cut along ``short`` into sub-grids of at most about ``chunk_size`` valid combinations."""
     shorts = list(grid["short"])
     per_short = [sum(1 for lo in grid["long"] if s < lo) * len(grid["band"]) for s in shorts]
+    if any(per_short):  # a short value without a valid combination would make an empty sweep
+        shorts = [s for s, n in zip(shorts, per_short) if n]
+        per_short = [n for n in per_short if n]
     chunks, current, size = [], [], 0
     for s, n in zip(shorts, per_short):
         if current and size + n > chunk_size:
@@ -284,7 +288,10 @@ def _run_dask(tasks: list[Task], done: Done, progress: bool, client: Any, schedu
     owned: list = []
     if client is None:
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler, timeout=30)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None)
@@ -347,7 +354,7 @@ def rank_correlation(table: pd.DataFrame) -> float:
     return float(np.nanmean(corr[~np.eye(len(corr), dtype=bool)]))
 
 
-def cross_sectional_pbo(table: pd.DataFrame, max_blocks: int = 16):
+def cross_sectional_pbo(table: pd.DataFrame, max_blocks: int = 16) -> PBOResult | None:
     """CSCV across ETFs (see the module doc): a PBOResult, or None with fewer than 4 ETFs or 2 combinations."""
     from quantkit.backtest.inference import probability_of_backtest_overfitting
 
@@ -379,6 +386,63 @@ def default_out_dir(name: str) -> Path:
     return Path("reports") / "sweeps" / (re.sub(r"[^\w.-]+", "_", name).strip("_") or "sweep")
 
 
+def _plan(strategy: Strategy, grid: dict, codes: Sequence[str], chunk_grids: list[dict], start, end,
+          n_splits: int | None) -> tuple[list[Task], dict[str, pd.Series], dict[str, str]]:
+    """Load each ETF's bars (and signal close) once: the tasks, the closes and the ETFs skipped with a reason."""
+    from quantkit.backtest.pipeline import check_window
+    from quantkit.data.api import load_prices
+
+    sig = strategy.params["signal"]
+    tasks: list[Task] = []
+    closes: dict[str, pd.Series] = {}
+    skipped: dict[str, str] = {}
+    for code in codes:
+        try:
+            bars = load_prices(code)
+            s, e = check_window({code: bars}, start, end)
+            sig_code = sig.signal_code(code)
+            signal_close = None if sig_code == code else load_prices(sig_code)["close"]
+        except QuantkitError as exc:
+            skipped[code] = str(exc)
+            continue
+        spec = SweepSpec(grid=grid, weights=strategy.params["weights"], inclusive=sig.inclusive,
+                         execution=strategy.execution, costs=strategy.costs, frequency=strategy.rebalance.frequency,
+                         start=s, end=e, n_splits=n_splits)
+        closes[code] = bars["close"]
+        for i, g in enumerate(chunk_grids):
+            part = Partition(code, i, len(chunk_grids), g, spec, partition_key(code, bars, signal_close, spec, g))
+            tasks.append((part, bars, signal_close))
+    return tasks, closes, skipped
+
+
+def _per_etf(table: pd.DataFrame, metas: Mapping[str, dict], closes: Mapping[str, pd.Series],
+             best: Mapping) -> pd.DataFrame:
+    """One row per ETF: window, buy & hold Sharpe, its best cell, the best-on-average combination's Sharpe."""
+    swept = sorted(metas)
+    etfs = pd.DataFrame({"symbol": swept, "start": [pd.Timestamp(metas[c]["start"]) for c in swept],
+                         "end": [pd.Timestamp(metas[c]["end"]) for c in swept],
+                         "sessions": [int(metas[c]["sessions"]) for c in swept]})
+    etfs["buy_hold_sharpe"] = [buy_hold_sharpe(closes[r.symbol], r.start, r.end) for r in etfs.itertuples()]
+    top = (table.sort_values("sharpe", ascending=False, kind="stable", na_position="last")
+           .groupby("symbol").head(1).set_index("symbol"))
+    for k in ("short", "long", "band", "sharpe"):
+        etfs[f"best_{k}"] = etfs["symbol"].map(top[k])
+    chosen = table[(table[COMBO] == pd.Series(best)).all(axis=1)].set_index("symbol")["sharpe"]
+    etfs["chosen_sharpe"] = etfs["symbol"].map(chosen)
+    return etfs
+
+
+def _walk_forward(metas: Mapping[str, dict]) -> pd.DataFrame | None:
+    frames = [pd.DataFrame(m["walk_forward"]).assign(symbol=sym) for sym, m in sorted(metas.items())
+              if m.get("walk_forward")]
+    if not frames:
+        return None
+    wf = pd.concat(frames, ignore_index=True)
+    for col in ("is_start", "is_end", "oos_start", "oos_end"):
+        wf[col] = pd.to_datetime(wf[col]).astype("datetime64[ns]")
+    return wf[["symbol", *[c for c in wf.columns if c != "symbol"]]]
+
+
 def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence], universe: str | Iterable[str], *,
                    engine: str = "local", client: Any = None, scheduler: str | None = None,
                    workers: int | None = None, out_dir: str | Path | None = None, n_splits: int | None = None,
@@ -387,13 +451,11 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
     """Sweep a timing strategy over ``grid`` on every ETF of ``universe`` (name, file or codes).
 
     Names missing from ``grid`` keep the strategy's values. ``engine``: ``local`` or ``dask``
-    (``client``, else ``scheduler`` address, else a LocalCluster of ``workers`` processes).
-    ``out_dir`` (default ``reports/sweeps/<strategy>/``) holds the partition files a rerun
-    reuses. ETFs that cannot be swept (no data in the window, history shorter than a long window)
-    are listed in ``skipped``.
+    (``client``, else ``scheduler`` address, else a LocalCluster of ``workers`` processes);
+    ``retries``: reruns of a failed Dask task. ``out_dir`` (default ``reports/sweeps/<strategy>/``)
+    holds the partition files a rerun reuses. ETFs that cannot be swept (no data in the window,
+    history shorter than a long window) are listed in ``skipped``.
     """
-    from quantkit.backtest.pipeline import check_window
-    from quantkit.data.api import load_prices
     from quantkit.models import timing
 
     if engine not in ENGINES:
@@ -402,6 +464,9 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
         raise ConfigError(f"workers must be ≥ 1, got {workers}")
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be ≥ 1, got {chunk_size}")
+    unknown = set(grid) - set(GRID_KEYS)
+    if unknown:
+        raise ConfigError(f"grid: unknown parameter(s) {', '.join(sorted(unknown))} (expected: {', '.join(GRID_KEYS)})")
     if not isinstance(strategy, Strategy):
         strategy = load_strategy(strategy, overrides)
     if strategy.model is not timing.MODEL:
@@ -413,32 +478,14 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
             for key in GRID_KEYS}
     codes = _codes(universe)
     out = Path(out_dir) if out_dir is not None else default_out_dir(strategy.name)
-    chunk_grids = [full] if n_splits else grid_chunks(full, chunk_size)
-    t0 = time.perf_counter()
-
-    skipped: dict[str, str] = {}
-    closes: dict[str, pd.Series] = {}
-    tasks: list[Task] = []
-    for code in codes:
-        try:
-            bars = load_prices(code)
-            s, e = check_window({code: bars}, start, end)
-            sig_code = sig.signal_code(code)
-            signal_close = None if sig_code == code else load_prices(sig_code)["close"]
-        except QuantkitError as exc:
-            skipped[code] = str(exc)
-            continue
-        spec = SweepSpec(grid=full, weights=strategy.params["weights"], inclusive=sig.inclusive,
-                         execution=strategy.execution, costs=strategy.costs, frequency=strategy.rebalance.frequency,
-                         start=s, end=e, n_splits=n_splits)
-        closes[code] = bars["close"]
-        for i, g in enumerate(chunk_grids):
-            key = partition_key(code, bars, signal_close, spec, g)
-            tasks.append((Partition(code, i, len(chunk_grids), g, spec, key), bars, signal_close))
-    t_load = time.perf_counter() - t0
-
     pdir = out / "partitions"
-    results: list[tuple[pd.DataFrame, dict]] = []
+
+    t0 = time.perf_counter()
+    tasks, closes, skipped = _plan(strategy, full, codes, [full] if n_splits else grid_chunks(full, chunk_size),
+                                   start, end, n_splits)
+    t_load = time.perf_counter() - t0
+    tables: list[pd.DataFrame] = []
+    metas: dict[str, dict] = {}
     rows: list[dict] = []
 
     def done(part: Partition, table: pd.DataFrame | None, meta: dict, reused: bool = False) -> None:
@@ -447,7 +494,8 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
             return
         if not reused:
             write_partition(pdir / part.filename, table, meta)
-        results.append((table, meta))
+        tables.append(table)
+        metas.setdefault(part.symbol, meta)  # every chunk of an ETF has the same window
         rows.append({"symbol": part.symbol, "chunk": part.chunk, "combos": len(table), "file": part.filename,
                      "seconds": float(meta["seconds"]), "reused": reused})
 
@@ -461,6 +509,8 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
             except Exception as exc:  # a damaged file is computed again
                 log.warning(f"{path.name}: cannot read it ({exc}); computing the partition again")
         todo.append((part, bars, signal_close))
+    # longest first (sessions × combinations): fewer idle workers at the end of the run
+    todo.sort(key=lambda task: -len(task[1]) * math.prod(len(v) for v in task[0].grid.values()))
     t1 = time.perf_counter()
     if todo:
         log.info(f"sweeping {len(todo)} of {len(tasks)} partitions ({len({p.symbol for p, *_ in todo})} ETFs) on the "
@@ -470,48 +520,25 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
         else:
             _run_dask(todo, done, progress, client, scheduler, workers, retries)
     t_compute = time.perf_counter() - t1
-    if not results:
+    for code in skipped:  # an ETF with one failed chunk is left out whole
+        metas.pop(code, None)
+    if not metas:
         raise ConfigError(f"no ETF of the universe could be swept ({len(skipped)} skipped: "
                           + "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:3]) + ")")
 
-    table = pd.concat([t for t, _ in results], ignore_index=True)
-    table = table[~table["symbol"].isin(skipped)]  # an ETF with one failed chunk is left out whole
-    table = table.sort_values(["symbol", *COMBO], kind="stable").reset_index(drop=True)
-    metas = {}
-    for t, meta in results:
-        metas.setdefault(t["symbol"].iat[0], meta)
-    swept = sorted(set(table["symbol"]))
-    etfs = pd.DataFrame({"symbol": swept,
-                         "start": [pd.Timestamp(metas[c]["start"]) for c in swept],
-                         "end": [pd.Timestamp(metas[c]["end"]) for c in swept],
-                         "sessions": [int(metas[c]["sessions"]) for c in swept]})
-    etfs["buy_hold_sharpe"] = [buy_hold_sharpe(closes[r.symbol], r.start, r.end) for r in etfs.itertuples()]
-    summary = summarize(table, etfs.set_index("symbol")["buy_hold_sharpe"])
-    best = {k: summary.iloc[0][k] for k in COMBO}
-    best = {"short": int(best["short"]), "long": int(best["long"]), "band": float(best["band"])}
-    top = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").groupby("symbol").head(1)
-    top = top.set_index("symbol")
-    chosen = table[(table["short"] == best["short"]) & (table["long"] == best["long"])
-                   & (table["band"] == best["band"])].set_index("symbol")["sharpe"]
-    for k in ("short", "long", "band", "sharpe"):
-        etfs[f"best_{k}"] = etfs["symbol"].map(top[k])
-    etfs["chosen_sharpe"] = etfs["symbol"].map(chosen)
-
-    wf = [pd.DataFrame(m["walk_forward"]).assign(symbol=t["symbol"].iat[0]) for t, m in results if m.get("walk_forward")]
-    walk_forward = None
-    if wf:
-        walk_forward = pd.concat(wf, ignore_index=True)
-        for col in ("is_start", "is_end", "oos_start", "oos_end"):
-            walk_forward[col] = pd.to_datetime(walk_forward[col])
-        walk_forward = walk_forward[["symbol", *[c for c in walk_forward.columns if c != "symbol"]]]
-        walk_forward = walk_forward.sort_values(["symbol", "split"]).reset_index(drop=True)
-
-    partitions = pd.DataFrame(rows, columns=["symbol", "chunk", "combos", "file", "seconds", "reused"])
-    partitions = partitions.sort_values(["symbol", "chunk"]).reset_index(drop=True)
-    res = UniverseSweep(table=table, summary=summary, etfs=etfs, best=best, pbo=cross_sectional_pbo(table),
-                        rank_correlation=rank_correlation(table), walk_forward=walk_forward, skipped=skipped,
-                        partitions=partitions, seconds={"load": t_load, "compute": t_compute,
-                                                        "total": time.perf_counter() - t0},
+    table = pd.concat(tables, ignore_index=True)
+    table = table[table["symbol"].isin(metas)].sort_values(["symbol", *COMBO], kind="stable").reset_index(drop=True)
+    summary = summarize(table, pd.Series({c: buy_hold_sharpe(closes[c], pd.Timestamp(m["start"]),
+                                                             pd.Timestamp(m["end"])) for c, m in metas.items()}))
+    head = summary.iloc[0]
+    best = {"short": int(head["short"]), "long": int(head["long"]), "band": float(head["band"])}
+    partitions = pd.DataFrame([r for r in rows if r["symbol"] in metas],
+                              columns=["symbol", "chunk", "combos", "file", "seconds", "reused"])
+    res = UniverseSweep(table=table, summary=summary, etfs=_per_etf(table, metas, closes, best), best=best,
+                        pbo=cross_sectional_pbo(table), rank_correlation=rank_correlation(table),
+                        walk_forward=_walk_forward(metas), skipped=skipped,
+                        partitions=partitions.sort_values(["symbol", "chunk"]).reset_index(drop=True),
+                        seconds={"load": t_load, "compute": t_compute, "total": time.perf_counter() - t0},
                         strategy=strategy.name, universe=codes, grid=full, engine=engine, out_dir=out)
     _write_manifest(res)
     return res

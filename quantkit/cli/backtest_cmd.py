@@ -124,6 +124,10 @@ def _sweep_universe(args: argparse.Namespace) -> int:
         print(f"best on average: short {b['short']}, long {b['long']}, band {pct(b['band'])}: median Sharpe "
               f"{fmt_num(top.sharpe_median)}, beats buy & hold on {pct(top.beats_buy_hold, 0)} of {n} ETFs; "
               f"PBO across ETFs {pbo}; rank correlation between ETFs {fmt_num(res.rank_correlation)}")
+        if res.walk_forward is not None:
+            oos = res.walk_forward.groupby("split")["oos_sharpe"].median()
+            print("walk-forward, median out-of-sample Sharpe of each ETF's in-sample best: "
+                  + ", ".join(f"split {k} {fmt_num(v)}" for k, v in oos.items()))
         if args.html:
             print(f"report written to {args.html}")
     return 0
@@ -135,7 +139,7 @@ def _positive(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} rows: give at least 1")
+        raise argparse.ArgumentTypeError(f"{value}: give at least 1")
     return value
 
 
