@@ -100,6 +100,8 @@ def main() -> None:
     print(f"Dask, {WORKERS} workers:       {t_dask:7.1f} s  ({cells / t_dask:,.0f} combinations/s), "
           f"speed-up {t_local / t_dask:.2f}× (parallel efficiency {efficiency:.0%}); workers' CPU "
           f"{cpu_workers:.1f} s = {cpu_workers / (t_dask * WORKERS):.0%} of {WORKERS} cores over the run")
+    print(f"compute time inside the partitions, summed: local {parts['seconds'].sum():.1f} s, "
+          f"Dask {dask.partitions['seconds'].sum():.1f} s")
     print(f"load average (1 min) of the shared machine: {load_before:.1f} before, {load_after:.1f} after")
     print(f"rerun (all {again.reused} partitions read back): {t_resume:.1f} s")
     print(f"largest difference local vs Dask over the whole table: {same:.1e}")
