@@ -255,3 +255,7 @@ def test_cli_universe_errors(capsys):
     assert code != 0 and "nowhere.txt" in err
     code, _, err = run_cli(capsys, "sweep", str(STRATEGY), "--universe", "theme", "--etf", "562800")
     assert code != 0 and "--etf" in err
+    code, _, err = run_cli(capsys, "sweep", str(STRATEGY), "--universe", "theme", "--workers", "2")
+    assert code != 0 and "--engine dask" in err
+    code, _, err = run_cli(capsys, "sweep", str(STRATEGY), "--universe", "theme", "--grid", "short=5", "--engine", "x")
+    assert code == 2 and "invalid choice" in err

@@ -298,6 +298,7 @@ def _run_dask(tasks: list[Task], done: Done, progress: bool, client: Any, schedu
             owned.append(cluster)
             client = Client(cluster)
         owned.insert(0, client)
+    futures: dict = {}
     try:
         futures = {client.submit(run_partition, part, bars, sig, key=f"universe-sweep-{part.key}",
                                  retries=retries, pure=False): part for part, bars, sig in tasks}
@@ -306,6 +307,9 @@ def _run_dask(tasks: list[Task], done: Done, progress: bool, client: Any, schedu
                 done(futures[fut], *fut.result())
                 fut.release()
                 bar.update()
+    except BaseException:
+        client.cancel([f for f in futures if not f.done()])  # nothing left running on a shared cluster
+        raise
     finally:
         for thing in owned:
             thing.close()
@@ -462,6 +466,8 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
         raise ConfigError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
         raise ConfigError(f"workers must be ≥ 1, got {workers}")
+    if engine == "local" and (client is not None or scheduler or workers):
+        raise ConfigError("a Dask client, scheduler or worker count needs engine=\"dask\"")
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be ≥ 1, got {chunk_size}")
     unknown = set(grid) - set(GRID_KEYS)

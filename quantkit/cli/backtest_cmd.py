@@ -97,6 +97,8 @@ def _sweep_universe(args: argparse.Namespace) -> int:
     if args.etf:
         raise ConfigError("--etf and --universe exclude each other: the universe names the ETFs")
     engine = "dask" if args.scheduler else args.engine
+    if args.workers and engine == "local":
+        raise ConfigError("--workers sizes a Dask cluster: add --engine dask")
     res = sweep_universe(args.strategy, parse_grid(args.grid or ()), args.universe, engine=engine,
                          scheduler=args.scheduler, workers=args.workers, out_dir=args.out,
                          n_splits=args.walk_forward, start=args.start, end=args.end, overrides=args.set or (),
