@@ -216,7 +216,7 @@ def run_partition(part: Partition, bars: pd.DataFrame,
     t0 = time.perf_counter()
     spec = part.spec
     kw = dict(signal_close=signal_close, weights=spec.weights, inclusive=spec.inclusive, execution=spec.execution,
-              costs=spec.costs, frequency=spec.frequency, end=spec.end, progress=False)
+              costs=spec.costs, frequency=spec.frequency, end=spec.end)
     try:
         start = spec.start
         if start is None and part.chunks > 1:  # the whole grid's start: when the longest long window decides
