@@ -110,9 +110,11 @@ class UniverseSweep:
     max_drawdown_median — sorted by sharpe_mean (best first). ``etfs``: one row per swept ETF —
     start, end, sessions, buy_hold_sharpe, its best cell and the best-on-average combination's
     Sharpe on it. ``best``: the best-on-average combination (short, long, band). ``pbo``: CSCV
-    across ETFs (None with fewer than 4 ETFs). ``rank_correlation``: mean pairwise Spearman
-    correlation of Sharpe ranks between ETFs. ``skipped``: ETF → reason. ``partitions``: symbol,
-    chunk, combos, file, seconds (compute time), reused. ``seconds``: wall times (s).
+    across ETFs (None with fewer than 4 ETFs; its ``is_sharpe``/``oos_sharpe`` are the chosen
+    combination's mean Sharpe over the in- and out-of-sample ETFs). ``rank_correlation``: mean
+    pairwise Spearman correlation of Sharpe ranks between ETFs. ``walk_forward``: each ETF's
+    splits (symbol first) or None. ``skipped``: ETF → reason. ``partitions``: symbol, chunk,
+    combos, file, seconds (compute time), reused. ``seconds``: load, compute and total wall times (s).
     """
 
     table: pd.DataFrame
