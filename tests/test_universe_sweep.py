@@ -147,6 +147,19 @@ def test_etfs_without_data_in_the_window_are_skipped(tmp_path):
         {"short": [5], "long": [60], "band": [0.0]}]
 
 
+def test_html_page_escapes_names_and_shows_the_chosen_combination(local):
+    from dataclasses import replace
+
+    from quantkit.report.universe_sweep import render_universe_sweep_html
+
+    page = render_universe_sweep_html(replace(local, strategy="<script>x</script>"))
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    b = local.best
+    assert f"{b['short']} / {b['long']} / {b['band']:.1%}" in page
+    assert f"band {b['band']:.1%}" in page  # the heatmap is drawn at the chosen band
+    assert all(f"<td>{code}</td>" in page for code in CODES)  # the per-ETF table
+
+
 # --------------------------------------------------------------------------------------------- Dask
 
 @pytest.fixture(scope="module")
