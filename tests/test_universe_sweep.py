@@ -163,7 +163,7 @@ def test_html_page_escapes_names_and_shows_the_chosen_combination(local):
 # --------------------------------------------------------------------------------------------- Dask
 
 @pytest.fixture(scope="module")
-def client():
+def client(_functions_by_value):
     pytest.importorskip("distributed")
     from dask.distributed import Client, LocalCluster
 
@@ -201,11 +201,10 @@ def _slow_partitions(seconds: float, journal: str) -> int:
     return os.getpid()
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def _functions_by_value():
     """Workers cannot import this test module: ship its functions by value."""
-    import cloudpickle
-
+    cloudpickle = pytest.importorskip("cloudpickle")
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     yield
     cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
