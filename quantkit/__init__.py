@@ -29,7 +29,7 @@ _EXPORTS = {
     # backtest
     "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
     "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest", "sweep_timing": "quantkit.backtest",
-    "sweep_strategy": "quantkit.backtest",
+    "sweep_strategy": "quantkit.backtest", "sweep_universe": "quantkit.backtest",
     # reports
     "write_html": "quantkit.report",
     # errors

@@ -19,9 +19,11 @@ _LAZY = {
     "sweep_timing": "quantkit.backtest.sweep",
     "sweep_strategy": "quantkit.backtest.sweep",
     "SweepResult": "quantkit.backtest.sweep",
+    "sweep_universe": "quantkit.backtest.universe_sweep",
+    "UniverseSweep": "quantkit.backtest.universe_sweep",
 }
 
 __all__ = ["run_backtest", "BacktestResult", "load_strategy", "run_strategy", "ExecutionParams", "CostParams",
            "Strategy", "apply_overrides", "parse_strategy", "build_target_weights", "sweep_timing",
-           "sweep_strategy", "SweepResult"]
+           "sweep_strategy", "SweepResult", "sweep_universe", "UniverseSweep"]
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())

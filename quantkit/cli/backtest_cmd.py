@@ -46,6 +46,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from quantkit.cli.output import format_table, pct, write_json
     from quantkit.display import fmt_num
 
+    if args.universe:
+        return _sweep_universe(args)
     grid = parse_grid(args.grid or ())
     t0 = time.perf_counter()
     res = sweep_strategy(args.strategy, grid, etf=args.etf, start=args.start, end=args.end,
@@ -89,13 +91,62 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_universe(args: argparse.Namespace) -> int:
+    """``quantkit sweep --universe …``: one sweep per ETF, the cross-sectional summary, optional JSON/HTML."""
+    from quantkit.backtest.sweep import parse_grid
+    from quantkit.backtest.universe_sweep import sweep_universe
+    from quantkit.cli.output import format_table, pct, write_json
+    from quantkit.display import fmt_num
+    from quantkit.errors import ConfigError
+
+    if args.etf:
+        raise ConfigError("--etf and --universe exclude each other: the universe names the ETFs")
+    engine = "dask" if args.scheduler else args.engine
+    if args.workers and engine == "local":
+        raise ConfigError("--workers sizes a Dask cluster: add --engine dask")
+    res = sweep_universe(args.strategy, parse_grid(args.grid or ()), args.universe, engine=engine,
+                         scheduler=args.scheduler, workers=args.workers, out_dir=args.out,
+                         n_splits=args.walk_forward, start=args.start, end=args.end, overrides=args.set or (),
+                         progress=sys.stderr.isatty() and not args.quiet)
+    n, valid = len(res.etfs), len(res.summary)
+    print(f"{res.strategy} sweep on {n} ETFs ({len(res.skipped)} skipped), {valid:,} combinations each: "
+          f"{res.computed} partitions computed, {res.reused} reused, in {res.seconds['total']:.1f} s on the "
+          f"{res.engine} engine; partitions in {res.out_dir}", file=sys.stderr)
+    for code, reason in res.skipped.items():
+        print(f"  skipped {code}: {reason}", file=sys.stderr)
+    if args.json:
+        write_json(res.to_dict(), args.json)
+    if args.html:
+        from quantkit.report.universe_sweep import write_universe_sweep_html
+
+        write_universe_sweep_html(res, args.html)
+    if args.json != "-":
+        print(format_table([(int(r.short), int(r.long), pct(r.band), fmt_num(r.sharpe_mean), fmt_num(r.sharpe_median),
+                             f"{fmt_num(r.sharpe_q1)} – {fmt_num(r.sharpe_q3)}", pct(r.beats_buy_hold, 0),
+                             pct(r.top_decile, 0)) for r in res.summary.head(args.top).itertuples()],
+                           ["short", "long", "band", "mean Sharpe", "median", "quartiles", "beats B&H", "top 10%"],
+                           "rrrrrrrr"))
+        b, top = res.best, res.summary.iloc[0]
+        pbo = "n/a (fewer than 4 ETFs)" if res.pbo is None else f"{pct(res.pbo.pbo, 0)} ({res.pbo.n_blocks} blocks)"
+        print(f"best on average: short {b['short']}, long {b['long']}, band {pct(b['band'])}: median Sharpe "
+              f"{fmt_num(top.sharpe_median)}, beats buy & hold on {pct(top.beats_buy_hold, 0)} of {n} ETFs; "
+              f"PBO across ETFs {pbo}; rank correlation between ETFs {fmt_num(res.rank_correlation)}")
+        if res.walk_forward is not None:
+            oos = res.walk_forward.groupby("split")["oos_sharpe"].median()
+            print("walk-forward, median out-of-sample Sharpe of each ETF's in-sample best: "
+                  + ", ".join(f"split {k} {fmt_num(v)}" for k, v in oos.items()))
+        if args.html:
+            print(f"report written to {args.html}")
+    return 0
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} rows: give at least 1")
+        raise argparse.ArgumentTypeError(f"{value}: give at least 1")
     return value
 
 
@@ -148,4 +199,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", metavar="FILE", help="write all results as JSON to FILE, or to stdout with -")
     s.add_argument("--html", metavar="FILE", help="write a page with a Sharpe heatmap (short × long, best band)")
     s.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
+    u = s.add_argument_group("universe sweep", "one sweep per ETF of a universe, summarised across ETFs")
+    u.add_argument("--universe", metavar="NAME|FILE", help="theme, broad or a universe file: sweep every ETF")
+    u.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this process (default); dask: a Dask cluster")
+    u.add_argument("--scheduler", metavar="tcp://HOST:8786", help="address of a running Dask scheduler (implies dask)")
+    u.add_argument("--workers", type=_positive, metavar="N", help="worker processes of the local Dask cluster "
+                                                                  "(default: one per core)")
+    u.add_argument("--out", metavar="DIR", help="partition files, reused by a rerun (default reports/sweeps/NAME/)")
     s.set_defaults(func=_sweep)

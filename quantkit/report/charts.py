@@ -565,3 +565,36 @@ def lines_figure(series: Mapping[str, pd.Series], title: str = "", yformat: str 
     for name, s in series.items():
         fig.add_trace(go.Scatter(x=s.index, y=s.astype(float), mode="lines", name=label(name)))
     return _layout(fig, title, yformat=yformat)
+
+
+def universe_heatmap(summary: pd.DataFrame, band: float, metric: str = "sharpe_median") -> Any:
+    """``metric`` of a universe sweep's summary per short × long pair at one ``band`` (rows short, columns long)."""
+    go = _go()
+    cells = summary[summary["band"] == band].pivot(index="short", columns="long", values=metric).sort_index()
+    cells = cells[sorted(cells.columns)]
+    z = cells.to_numpy(dtype=float)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[str(c) for c in cells.columns], y=[str(i) for i in cells.index], colorscale="RdYlGn",
+        zmid=0.0 if np.nanmin(z) < 0 < np.nanmax(z) else None, colorbar=dict(thickness=10, title="Sharpe"),
+        hovertemplate="short %{y} · long %{x}: %{z:.2f}<extra></extra>"))
+    _layout(fig, f"Median Sharpe across ETFs per short × long window, band {band:.1%}",
+            height=max(320, 80 + 18 * len(cells)), legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="long window (sessions)", type="category")
+    fig.update_yaxes(title_text="short window (sessions)", type="category")
+    return fig
+
+
+def sharpe_histogram(sharpe: pd.Series, reference: pd.Series | None = None, title: str = "") -> Any:
+    """Histogram of Sharpe ratios across ETFs, with an optional second series (e.g. buy & hold) overlaid."""
+    go = _go()
+    fig = go.Figure(go.Histogram(x=sharpe.astype(float), name="strategy", opacity=0.75, marker_color="#1f4e79",
+                                 bingroup="sharpe"))
+    if reference is not None:  # same bins for both
+        fig.add_trace(go.Histogram(x=reference.astype(float), name="buy & hold", opacity=0.55, marker_color="#8c8c8c",
+                                   bingroup="sharpe"))
+    _layout(fig, title, height=340)
+    fig.update_layout(barmode="overlay", hovermode="closest")
+    fig.update_xaxes(title_text="Sharpe ratio (annualised)")
+    fig.update_yaxes(title_text="ETFs")
+    return fig
