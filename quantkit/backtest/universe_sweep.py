@@ -224,8 +224,8 @@ def run_partition(part: Partition, bars: pd.DataFrame,
         if start is None and part.chunks > 1:  # the whole grid's start: when the longest long window decides
             probe = {"short": [min(spec.grid["short"])], "long": [max(spec.grid["long"])],
                      "band": [spec.grid["band"][0]]}
-            start = sweep_timing(bars, probe, **kw).start
-        res = sweep_timing(bars, part.grid, start=start, n_splits=spec.n_splits, **kw)
+            start = sweep_timing(bars, probe, robust=False, **kw).start
+        res = sweep_timing(bars, part.grid, start=start, n_splits=spec.n_splits, robust=False, **kw)
     except ConfigError as exc:
         return None, {"error": str(exc)}
     table = res.table.sort_values(COMBO, kind="stable").reset_index(drop=True)

@@ -51,7 +51,7 @@ def universe_sweep_context(res, title: str | None = None, now: datetime | None =
             "pbo": pbo, "rank_correlation": fmt_num(res.rank_correlation), "skipped": res.skipped,
             "top": top, "etfs": etfs, "engine": res.engine, "seconds": fmt_num(res.seconds["total"], 1),
             "charts": {k: figure_html(f, f"chart-universe-{k}") for k, f in figs.items()},
-            "plotly_js": plotly_js(), "version": __version__, "generated": generated_at(now)}
+            "plotly_js": plotly_js(figs.values()), "version": __version__, "generated": generated_at(now)}
 
 
 def render_universe_sweep_html(res, title: str | None = None, now: datetime | None = None) -> str:
