@@ -15,7 +15,6 @@ from quantkit.errors import ConfigError
 from quantkit.models import (
     POSITION_MATRIX,
     MarketParams,
-    TimingParams,
     market_state,
     position_weight,
     position_weights,
