@@ -79,19 +79,22 @@ def _moments(x: np.ndarray) -> tuple[float, float, float, int]:
     return sr, float(np.mean(d**3) / m2**1.5), float(np.mean(d**4) / m2**2), n
 
 
-def psr_from_moments(sharpe: float, n: int, skew: float, kurtosis: float, benchmark_sr: float = 0.0) -> float:
-    """PSR from summary statistics, all per period (NOT annualised).
+def psr_from_moments(sharpe: float | np.ndarray, n: int, skew: float | np.ndarray, kurtosis: float | np.ndarray,
+                     benchmark_sr: float = 0.0) -> float | np.ndarray:
+    """PSR from summary statistics, all per period (NOT annualised); arrays give one PSR per element.
 
     PSR = Φ( (SR − SR*) √(n − 1) / √(1 − γ3 SR + (γ4 − 1) / 4 SR²) ) with ``sharpe`` = SR,
     ``benchmark_sr`` = SR*, ``skew`` = γ3 and ``kurtosis`` = γ4 non-excess (3 for a normal
     distribution). NaN if the variance term is not positive.
     """
-    from scipy.stats import norm
+    from scipy.special import ndtr  # the normal CDF behind scipy.stats.norm.cdf
 
+    sharpe, skew, kurtosis = (np.asarray(v, dtype=float) for v in (sharpe, skew, kurtosis))
     var = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
-    if not var > 0 or n < 2:
-        return float("nan")
-    return float(norm.cdf((sharpe - benchmark_sr) * math.sqrt(n - 1) / math.sqrt(var)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (sharpe - benchmark_sr) * math.sqrt(max(n - 1, 0)) / np.sqrt(np.where(var > 0, var, 1.0))
+    out = np.where((var > 0) & (n >= 2), ndtr(z), np.nan)
+    return float(out) if out.ndim == 0 else out
 
 
 # ----------------------------------------------------------------------------- Sharpe ratio tests

@@ -323,13 +323,16 @@ def psr(returns: Returns, rf: float = 0.0, periods: int = PERIODS) -> float | pd
     if isinstance(returns, pd.DataFrame) and returns.notna().all().all() and len(returns) >= 3:
         # one pass over the matrix for the moments (a sweep has thousands of columns)
         x = returns.to_numpy(dtype=float) - rf_per_period(rf, periods)
-        d = x - x.mean(axis=0)
-        m2 = np.mean(d**2, axis=0)
+        n = len(x)
+        mean = x.mean(axis=0)
+        d = x - mean
+        d2 = d * d
+        m2 = d2.mean(axis=0)
         ok = m2 > 0
         safe = np.where(ok, m2, 1.0)
-        sr = x.mean(axis=0) / np.where(ok, x.std(axis=0, ddof=1), 1.0)
-        g3, g4 = np.mean(d**3, axis=0) / safe**1.5, np.mean(d**4, axis=0) / safe**2
-        out = [psr_from_moments(sr[j], len(x), g3[j], g4[j]) if ok[j] else float("nan") for j in range(x.shape[1])]
+        sr = mean / np.sqrt(safe * n / (n - 1))  # sample standard deviation (ddof = 1)
+        g3, g4 = (d2 * d).mean(axis=0) / safe**1.5, (d2 * d2).mean(axis=0) / safe**2
+        out = np.where(ok, psr_from_moments(sr, len(x), g3, g4), np.nan)
         return pd.Series(out, index=returns.columns, dtype=float)
     if isinstance(returns, pd.DataFrame):
         return pd.Series({c: psr(returns[c], rf, periods) for c in returns.columns}, dtype=float)
