@@ -1,0 +1,144 @@
+"""ETF metadata in the snapshot: tracked index, company, official and implied shares, scale, flows,
+``etf_info`` / ``etf_peers`` and ``quantkit etf``. Expected values come from the raw files
+(read here by hand) and the official flow figures of the flow radar's 2026-08-21 file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import quantkit as qk
+from quantkit.data import etf_meta
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT / "data_cache" / "snapshot"
+
+
+def _raw_official_shares(shared: Path, code: str) -> dict[str, float]:
+    """Daily official shares of ``code`` from the aetftrace CSVs (万份 → shares)."""
+    out = {}
+    for path in sorted((shared / "etf_shares_aetftrace").glob("*.csv")):
+        with path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["code"] == code:
+                    out[row["date"]] = round(float(row["total_shares_wanfen"]) * 1e4)
+    return out
+
+
+def _radar(shared: Path, code: str) -> dict:
+    doc = json.loads((shared / "etf_flows_etfflowradar" / "history" / "2026-08-21.json").read_text(encoding="utf-8"))
+    return next(e for e in doc["etfs"] if e["code"] == code)
+
+
+def test_562800_shares_match_the_official_flow_figures(shared_data):
+    """Section 11: 562800 5.749e9 shares 20 sessions before 2026-08-21, 5.653e9 on it; flow −0.92 亿元."""
+    radar = _radar(shared_data, "562800")
+    shares = etf_meta.load_shares("562800")
+    official = shares.loc[shares["official"], "shares"]
+    assert official["2026-08-21"] == radar["shares"] == 5_653_345_000
+    assert official["2026-07-24"] == radar["shares20dAgoComparable"] == 5_749_195_000
+    assert official["2026-08-14"] == radar["shares5dAgoComparable"]
+    facts = etf_meta.share_facts("562800")
+    assert facts.flow_date == pd.Timestamp("2026-08-21")
+    # the radar values the endpoint change at the NAV (0.9623); the flow here sums daily changes × close
+    assert facts.flow_20d == pytest.approx(radar["flow20dEndpoint"] * 1e8, rel=0.1)
+    assert facts.flow_20d < 0 and facts.flow_5d < 0
+
+
+def test_flow_is_daily_share_changes_times_close_by_hand(shared_data):
+    raw = _raw_official_shares(shared_data, "562800")
+    days = sorted(d for d in raw if "2026-07-24" <= d <= "2026-08-21")
+    assert len(days) == 20 and "2026-08-10" not in days  # 21 sessions; SSE figures missing on 08-10
+    close = qk.load_prices("562800")["close"]
+    expected = sum((raw[b] - raw[a]) * close[b] for a, b in zip(days, days[1:]))
+    assert etf_meta.share_facts("562800").flow_20d == pytest.approx(expected, rel=1e-12)
+    assert qk.etf_info("562800").scale == pytest.approx(raw["2026-08-21"] * close["2026-08-21"], rel=1e-12)
+
+
+def test_flows_of_an_etf_without_stored_prices_use_the_nav(shared_data):
+    """159608 (no price file): the 20-session flow is the endpoint share change × NAV, as the radar's."""
+    radar = _radar(shared_data, "159608")
+    info = qk.etf_info("159608")
+    expected = (radar["shares"] - radar["shares20dAgoComparable"]) * radar["nav"]
+    assert info.flow_20d == pytest.approx(expected, rel=1e-9)
+    assert info.flow_20d == pytest.approx(radar["flow20dEndpoint"] * 1e8, abs=0.006e8)  # published to 0.01 亿元
+
+
+def test_implied_shares_from_volume_and_turnover(shared_data):
+    """Section 13: 成交量 / (换手率 / 100) on 2026-09-24 ≈ 5.74e9; not marked official."""
+    with (shared_data / "etf_daily_fishetf_562800" / "etf_daily_562800.csv").open(encoding="utf-8") as fh:
+        last = list(csv.reader(fh))[-1]
+    assert last[0] == "2026-09-24"
+    shares = etf_meta.load_shares("562800")
+    assert not shares.at[pd.Timestamp("2026-09-24"), "official"]
+    assert shares.at[pd.Timestamp("2026-09-24"), "shares"] == pytest.approx(float(last[6]) / (float(last[11]) / 100))
+    assert shares.at[pd.Timestamp("2026-09-24"), "shares"] == pytest.approx(5.74e9, rel=1e-3)
+
+
+def test_index_map_and_companies_match_the_sources(shared_data):
+    with (shared_data / "etf_index_map_geektutu" / "etf_index_map.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    assert len(rows) == 1753
+    table = etf_meta.meta_table()
+    mapped = {r[0]: r[1] for r in rows if r[1] not in ("", "--")}
+    assert {c: table.at[c, "index_code"] for c in mapped} == mapped
+    for code, index in {"562800": "930632", "560860": "H11059", "512400": "000819", "510300": "000300",
+                        "159915": "399006", "588000": "000688", "512480": "H30184", "515790": "931151"}.items():
+        assert etf_meta.tracked_index(code) == index
+    assert {"562800", "159608", "159671", "561800", "561050", "561250", "561390", "158028"} <= set(
+        etf_meta.trackers("930632"))
+    assert table.at["562800", "company"] == "嘉实" and table.at["560860", "company"] == "万家"
+    assert etf_meta.company_of("沪深300ETF") is None
+    checks = etf_meta.meta_manifest()["checks"]
+    assert checks["index_map_shares_within_100_of_official_2026_06_30"] == "1042 of 1132"  # as SOURCES.md says
+
+
+def test_tracking_error_510300_by_hand():
+    etf, index = qk.load_prices("510300")["close"], qk.load_prices("000300")["close"]
+    common = etf.index.intersection(index.index)[-244:]
+    diff = np.diff(etf[common].to_numpy()) / etf[common].to_numpy()[:-1] - \
+        np.diff(index[common].to_numpy()) / index[common].to_numpy()[:-1]
+    expected = float(np.std(diff, ddof=1) * math.sqrt(243))
+    info = qk.etf_info("510300")
+    assert info.tracking_error == pytest.approx(expected, rel=1e-9)
+    assert 0.0 < info.tracking_error < 0.05
+    assert info.fee == "unknown"
+    assert qk.etf_info("562800").tracking_error is None  # no 930632 bars stored
+
+
+def test_cli_etf_peers_lists_the_930632_trackers_with_scale(capsys):
+    code, out, _ = run_cli(capsys, "etf", "peers", "562800", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["index_code"] == "930632"
+    scales = {p["code"]: p["scale"] for p in doc["peers"]}
+    assert {"562800", "159608", "159671", "561800"} <= set(scales)
+    assert scales["562800"] == pytest.approx(5_653_345_000 * 0.962)
+    known = [s for s in scales.values() if s is not None]
+    assert known == sorted(known, reverse=True)
+    code, text, _ = run_cli(capsys, "etf", "peers", "562800")
+    assert code == 0 and "930632" in text and "稀有金属ETF广发" in text
+    code, text, _ = run_cli(capsys, "etf", "info", "510300")
+    assert code == 0 and "000300" in text and "unknown" in text
+
+
+def test_meta_rebuild_is_byte_identical(tmp_path, shared_data):
+    subprocess.run([sys.executable, str(ROOT / "data_cache" / "build_snapshot.py"), "--source", str(shared_data),
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["etf_meta"]
+    stored = json.loads((SNAPSHOT / "manifest.json").read_text(encoding="utf-8"))["etf_meta"]
+    assert rebuilt == stored
+    for entry in stored["files"].values():
+        assert hashlib.sha256((SNAPSHOT / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    size = sum((SNAPSHOT / e["file"]).stat().st_size for e in stored["files"].values())
+    assert size < 300_000
