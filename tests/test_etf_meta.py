@@ -142,3 +142,58 @@ def test_meta_rebuild_is_byte_identical(tmp_path, shared_data):
         assert hashlib.sha256((SNAPSHOT / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
     size = sum((SNAPSHOT / e["file"]).stat().st_size for e in stored["files"].values())
     assert size < 300_000
+
+
+# ---------------------------------------------------------------- same-index selection in the rotation
+
+def _index_groups_from_raw(shared: Path) -> dict[str, str]:
+    with (shared / "etf_index_map_geektutu" / "etf_index_map.csv").open(encoding="utf-8", newline="") as fh:
+        return {r[0]: r[1] for r in list(csv.reader(fh))[1:] if r[1] not in ("", "--")}
+
+
+def _same_group_days(holdings: pd.Series, groups: dict[str, str]) -> dict[pd.Timestamp, tuple[str, ...]]:
+    out = {}
+    for day, syms in holdings.items():
+        idx = [groups[s] for s in syms if s in groups]
+        if len(idx) != len(set(idx)):
+            out[day] = tuple(syms)
+    return out
+
+
+def test_rotation_never_holds_two_etfs_of_one_index(shared_data):
+    groups = _index_groups_from_raw(shared_data)
+    on = qk.run_strategy("strategies/quadrant_rotation.toml")
+    off = qk.run_strategy("strategies/quadrant_rotation.toml", overrides=["rotation.same_index=false"])
+    assert _same_group_days(on.model.holdings, groups) == {}
+    before = _same_group_days(off.model.holdings, groups)
+    pairs = {tuple(sorted(s for s in syms if [groups.get(x) for x in syms].count(groups.get(s)) > 1))
+             for syms in before.values()}
+    assert len(before) == 27 and pairs == {("512000", "512880"), ("159611", "561560")}
+    same = on.model.same_index
+    assert set(zip(same["dropped"], same["kept"])) == {("512000", "512880"), ("561560", "159611")}
+    # the basis of a 2025 decision, by hand: shares implied by volume / turnover × close on that day
+    day = same.index[(same.index < "2025-07-01") & (same["dropped"] == "512000")][-1]
+    scale = {}
+    for code in ("512880", "512000"):
+        bars = qk.load_prices(code).loc[:day]
+        scale[code] = bars["volume"].iloc[-1] / (bars["turnover"].iloc[-1] / 100) * bars["close"].iloc[-1]
+    row = same.loc[[day]].set_index("dropped").loc["512000"]
+    assert row["basis"] == f"scale {scale['512880'] / 1e8:.2f} vs {scale['512000'] / 1e8:.2f} 亿元"
+
+
+def test_same_index_step_order_and_correlation_groups():
+    from quantkit.models.rotation import same_index_groups, same_index_step
+
+    table = pd.DataFrame({"quadrant": pd.array([2, 2, 3, 2], dtype="Int64"), "rise": [0.3, 0.2, 0.1, 0.25],
+                          "reason": ["", "", "", ""]}, index=["A", "B", "C", "D"])
+    groups = {"A": "index X", "B": "index X", "C": "index X", "D": "index Y"}
+    out, drops = same_index_step(table, groups, {"A": 1e9, "B": 2e9, "C": np.nan}, {})
+    assert [d["kept"] for d in drops] == ["B", "B"] and out["quadrant"].isna().tolist() == [True, False, True, False]
+    assert out.at["A", "reason"].startswith("same index X as B")
+    _, drops = same_index_step(table, groups, {}, {"A": 0.02, "B": 0.01, "C": 0.03})
+    assert drops[0]["kept"] == "B" and "tracking error" in drops[0]["basis"]
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 0.02, 250)
+    returns = pd.DataFrame({"A": base, "B": base + rng.normal(0, 0.001, 250), "C": rng.normal(0, 0.02, 250)})
+    g = same_index_groups(["A", "B", "C"], {"A": "X", "B": None, "C": None}, returns, 0.97)
+    assert g == {"A": "index X", "B": "index X", "C": "corr C"}

@@ -88,6 +88,14 @@ def trackers(index_code: str) -> list[str]:
     return sorted(table.index[table["index_code"] == index_code]) if len(table) else []
 
 
+def has_prices(code: str) -> bool:
+    """Whether the store or the snapshot holds price bars of ``code``."""
+    from quantkit.data.api import default_sources
+
+    src = default_sources()
+    return (src.store.entry(code, "prices") or src.snapshot.entry(code, "prices")) is not None
+
+
 def _snapshot_bars(code: str) -> pd.DataFrame | None:
     """Unadjusted bars, else East Money's qfq series (its recent closes are the traded ones: qfq moves
     only the prices before a distribution); None when the store has no bars of ``code``."""
@@ -132,7 +140,7 @@ def load_shares(code: str) -> pd.DataFrame:
     if row is not None and pd.notna(row["nav"]):
         price = price.fillna(float(row["nav"]))
     frame["price"] = price
-    frame.attrs["symbol"] = code
+    frame.attrs.update(symbol=code, index_code=tracked_index(code))
     return frame
 
 
