@@ -197,3 +197,49 @@ def test_same_index_step_order_and_correlation_groups():
     returns = pd.DataFrame({"A": base, "B": base + rng.normal(0, 0.001, 250), "C": rng.normal(0, 0.02, 250)})
     g = same_index_groups(["A", "B", "C"], {"A": "X", "B": None, "C": None}, returns, 0.97)
     assert g == {"A": "index X", "B": "index X", "C": "corr C"}
+
+
+# ---------------------------------------------------------------- signal and weekly
+
+def test_signal_json_has_shares_scale_and_flows(capsys, shared_data):
+    code, out, _ = run_cli(capsys, "signal", "--etf", "562800", "--as-of", "2026-08-21", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    raw = _raw_official_shares(shared_data, "562800")
+    close = qk.load_prices("562800")["close"]
+    assert doc["tracked_index"] == "930632" and doc["shares_official"] is True
+    assert doc["shares"] == raw["2026-08-21"] and doc["flow_date"] == "2026-08-21"
+    assert doc["scale"] == pytest.approx(raw["2026-08-21"] * close["2026-08-21"])
+    assert doc["flow_20d"] == pytest.approx(etf_meta.share_facts("562800").flow_20d)
+    # before the official figures: shares implied by volume / turnover, no flow
+    code, out, _ = run_cli(capsys, "signal", "--etf", "562800", "--as-of", "2026-01-23", "--json")
+    doc = json.loads(out)
+    bars = qk.load_prices("562800").loc[:"2026-01-23"].dropna(subset=["turnover"])
+    assert doc["shares_official"] is False and doc["flow_5d"] is None and doc["flow_20d"] is None
+    assert doc["shares_date"] == str(bars.index[-1].date()) == "2025-07-04"  # East Money turnover ends there
+    assert doc["shares"] == pytest.approx(bars["volume"].iloc[-1] / (bars["turnover"].iloc[-1] / 100))
+
+
+def test_weekly_flows_panel(tmp_path, shared_data):
+    from quantkit.app.weekly import build_weekly, write_weekly
+
+    report = build_weekly(as_of="2026-08-21")
+    flows = report["flows"]
+    rows = {r["symbol"]: r for r in flows["rows"]}
+    raw = _raw_official_shares(shared_data, "512400")
+    days = sorted(d for d in raw if "2026-07-24" <= d <= "2026-08-21")
+    close = qk.load_prices("512400", adjust="none")["close"]
+    assert rows["512400"]["flow_20d"] == pytest.approx(
+        sum((raw[b] - raw[a]) * close[b] for a, b in zip(days, days[1:])), rel=1e-12)
+    assert rows["512400"]["return_20d"] == pytest.approx(
+        qk.load_prices("512400")["close"]["2026-08-21"] / qk.load_prices("512400")["close"]["2026-07-24"] - 1)
+    flows_sorted = [r["flow_20d"] for r in flows["rows"]]
+    assert flows_sorted == sorted(flows_sorted, reverse=True)
+    assert all(rows[c]["flow_20d"] > 0 for c in flows["creations"]) and all(rows[c]["flow_20d"] < 0 for c in flows["redemptions"])
+    assert len(flows["rows"]) + len(flows["missing"]) == len(report["universe"])
+    files = write_weekly(report, tmp_path)
+    md, html = files.md.read_text(encoding="utf-8"), files.html.read_text(encoding="utf-8")
+    assert "## Flows" in md and "to 2026-08-21" in md and "Largest net redemptions" in md
+    assert "chart-weekly-flows" in html and 'id="flows"' in html
+    early = build_weekly(as_of="2026-01-23")["flows"]  # before any official figure
+    assert early["rows"] == [] and early["shares_dates"] == ["2026-05-14", "2026-10-09"]

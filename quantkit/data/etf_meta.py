@@ -121,8 +121,8 @@ def implied_shares(bars: pd.DataFrame | None) -> pd.Series:
 def load_shares(code: str) -> pd.DataFrame:
     """Shares outstanding of ``code`` by date: columns ``shares`` (fund units), ``official`` (bool:
     exchange figure; False = implied by volume / turnover) and ``price`` (the last unadjusted close
-    on or before the date, CNY, or the latest unit NAV where no close is stored; NaN when neither
-    is known). Official figures win on a
+    on or before the date, CNY; after the last stored bar, or without bars, the latest unit NAV;
+    NaN when neither is known). Official figures win on a
     day both exist. Empty when nothing is known."""
     table = official_shares_table()
     official = table.loc[table["code"] == code, "shares"] if len(table) else pd.Series(dtype="float64")
@@ -133,9 +133,10 @@ def load_shares(code: str) -> pd.DataFrame:
                        pd.DataFrame({"shares": implied, "official": False})]).sort_index()
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     price = pd.Series(np.nan, index=frame.index)
-    if bars is not None and len(frame):  # the last close on or before each date
+    if bars is not None and len(frame):  # the last close on or before each date within the bars' span
         close = bars["close"].dropna()
         price = close.reindex(close.index.union(frame.index)).ffill().reindex(frame.index)
+        price[price.index > close.index[-1]] = np.nan
     row = meta_row(code)
     if row is not None and pd.notna(row["nav"]):
         price = price.fillna(float(row["nav"]))
@@ -194,10 +195,12 @@ class ShareFacts:
     flow_date: pd.Timestamp | None
 
 
-def share_facts(code: str, frame: pd.DataFrame | None = None) -> ShareFacts:
+def share_facts(code: str, frame: pd.DataFrame | None = None, as_of: pd.Timestamp | None = None) -> ShareFacts:
     """Latest shares (official first, else implied), scale, and the flows at the latest official
-    date on which the 5-session flow is known."""
+    date on which the 5-session flow is known; with ``as_of``, from the figures up to it only."""
     frame = load_shares(code) if frame is None else frame
+    if as_of is not None:
+        frame = frame.loc[frame.index <= pd.Timestamp(as_of)]
     if frame.empty:
         return ShareFacts(math.nan, None, False, math.nan, math.nan, math.nan, math.nan, None)
     off = frame.loc[frame["official"]]
