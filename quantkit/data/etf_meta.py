@@ -120,9 +120,9 @@ def implied_shares(bars: pd.DataFrame | None) -> pd.Series:
 
 def load_shares(code: str) -> pd.DataFrame:
     """Shares outstanding of ``code`` by date: columns ``shares`` (fund units), ``official`` (bool:
-    exchange figure; False = implied by volume / turnover) and ``price`` (the last unadjusted close
-    on or before the date, CNY; after the last stored bar, or without bars, the latest unit NAV;
-    NaN when neither is known). Official figures win on a
+    exchange figure; False = implied by volume / turnover) and ``price`` (CNY: the last unadjusted
+    close on or before the date; the unit NAV without bars, or after the last bar when the NAV is
+    newer; NaN when neither is known). Official figures win on a
     day both exist. Empty when nothing is known."""
     table = official_shares_table()
     official = table.loc[table["code"] == code, "shares"] if len(table) else pd.Series(dtype="float64")
@@ -133,13 +133,15 @@ def load_shares(code: str) -> pd.DataFrame:
                        pd.DataFrame({"shares": implied, "official": False})]).sort_index()
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     price = pd.Series(np.nan, index=frame.index)
-    if bars is not None and len(frame):  # the last close on or before each date within the bars' span
+    row = meta_row(code)
+    nav = (float(row["nav"]), row["nav_date"]) if row is not None and pd.notna(row["nav"]) else None
+    if bars is not None and len(frame):  # the last close on or before each date
         close = bars["close"].dropna()
         price = close.reindex(close.index.union(frame.index)).ffill().reindex(frame.index)
-        price[price.index > close.index[-1]] = np.nan
-    row = meta_row(code)
-    if row is not None and pd.notna(row["nav"]):
-        price = price.fillna(float(row["nav"]))
+        if nav is not None and nav[1] > close.index[-1]:  # a newer NAV values the dates after the last bar
+            price[price.index > close.index[-1]] = np.nan
+    if nav is not None:
+        price = price.fillna(nav[0])
     frame["price"] = price
     frame.attrs.update(symbol=code, index_code=tracked_index(code))
     return frame

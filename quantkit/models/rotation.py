@@ -530,7 +530,7 @@ def same_index_note(same: pd.DataFrame) -> str:
         return " Same-index selection: no two placed ETFs tracked one index on any rebalance day."
     by_corr = sorted(set(same.loc[same["group"].str.startswith("corr"), "dropped"]))
     text = (f" Same-index selection: among placed ETFs tracking one index only the larger scale at the decision "
-            f"date is eligible; {same.index.nunique()} rebalance days left {len(same)} ETF places out.")
+            f"date is eligible; it left an ETF out {len(same)} times, on {same.index.nunique()} rebalance days.")
     if by_corr:
         text += f" Tracked index unknown for {', '.join(by_corr)}: grouped by daily return correlation."
     return text
