@@ -181,6 +181,15 @@ def test_rotation_never_holds_two_etfs_of_one_index(shared_data):
     assert row["basis"] == f"scale {scale['512880'] / 1e8:.2f} vs {scale['512000'] / 1e8:.2f} 亿元"
 
 
+def test_similar_corr_groups_the_two_chip_indices():
+    """159995 (980017) and 512760 (990001) track different chip indices; similar_corr groups them."""
+    held = qk.run_strategy("strategies/quadrant_rotation.toml").model.holdings
+    assert sum("159995" in s and "512760" in s for s in held) == 30
+    similar = qk.run_strategy("strategies/quadrant_rotation.toml", overrides=["rotation.similar_corr=0.98"])
+    assert sum("159995" in s and "512760" in s for s in similar.model.holdings) == 0
+    assert similar.model.same_index["group"].str.contains("index 980017 ~ index 990001").any()
+
+
 def test_same_index_step_order_and_correlation_groups():
     from quantkit.models.rotation import same_index_groups, same_index_step
 
@@ -197,6 +206,8 @@ def test_same_index_step_order_and_correlation_groups():
     returns = pd.DataFrame({"A": base, "B": base + rng.normal(0, 0.001, 250), "C": rng.normal(0, 0.02, 250)})
     g = same_index_groups(["A", "B", "C"], {"A": "X", "B": None, "C": None}, returns, 0.97)
     assert g == {"A": "index X", "B": "index X", "C": "corr C"}
+    g = same_index_groups(["A", "B", "C"], {"A": "X", "B": "Y", "C": "Z"}, returns, 0.97, similar=0.97)
+    assert g == {"A": "index X ~ index Y", "B": "index X ~ index Y", "C": "index Z"}
 
 
 # ---------------------------------------------------------------- signal and weekly

@@ -67,6 +67,9 @@ class RotationParams:
                                    "date, then the lower fee, then the smaller tracking error, where known")
     same_index_corr: float = param(0.97, "an ETF whose tracked index is unknown joins the group of an ETF whose "
                                          "daily returns over the lookback correlate at least this much")
+    similar_corr: float | None = param(None, "also group ETFs of different tracked indices whose daily returns over "
+                                             "the lookback correlate at least this much (unset: same index only)",
+                                       "number")
 
     def __post_init__(self) -> None:
         check_window(self.lookback, "lookback")
@@ -79,8 +82,10 @@ class RotationParams:
         for name in ("timing_overlay", "same_index"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if isinstance(self.same_index_corr, bool) or not 0 < float(self.same_index_corr) <= 1:
-            raise ConfigError(f"same_index_corr must be in (0, 1], got {self.same_index_corr!r}")
+        for name in ("same_index_corr", "similar_corr"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not 0 < float(value) <= 1):
+                raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
 
 
 def _check_preferred(preferred: Iterable[int]) -> tuple[int, ...]:
@@ -321,14 +326,15 @@ SAME_INDEX_COLUMNS = ("dropped", "kept", "group", "basis")
 
 
 def same_index_groups(symbols: Sequence[str], index_of: Mapping[str, str | None], returns: pd.DataFrame,
-                      corr: float) -> dict[str, str]:
+                      corr: float, similar: float | None = None) -> dict[str, str]:
     """Group of each symbol: ``index CODE`` for a known tracked index; a symbol of unknown index
     joins the group of the first symbol (in order) whose daily ``returns`` correlate ≥ ``corr``
     with its own (``returns``: the lookback window up to the decision date), else stays alone
-    (``corr SYMBOL`` either way for the symbols grouped by correlation)."""
+    (``corr SYMBOL`` either way for the symbols grouped by correlation). With ``similar``, groups
+    whose members correlate ≥ ``similar`` are merged (named ``index A ~ index B``)."""
     groups = {s: f"index {index_of[s]}" for s in symbols if index_of.get(s)}
     unknown = [s for s in symbols if not index_of.get(s)]
-    if not unknown:
+    if not unknown and similar is None:
         return groups
     matrix = returns.reindex(columns=list(symbols)).corr(min_periods=20)
     for s in unknown:
@@ -339,6 +345,13 @@ def same_index_groups(symbols: Sequence[str], index_of: Mapping[str, str | None]
             groups[s] = groups[partner]
         else:
             groups[s] = groups[partner] = f"corr {min(s, partner)}"
+    if similar is not None:
+        for i, a in enumerate(symbols):
+            for b in symbols[i + 1:]:
+                if groups[a] != groups[b] and matrix.at[a, b] >= similar:
+                    old, new = sorted((groups[a], groups[b]))
+                    merged = " ~ ".join(sorted(set(old.split(" ~ ")) | set(new.split(" ~ "))))
+                    groups = {s: merged if g in (old, new) else g for s, g in groups.items()}
     return groups
 
 
@@ -402,8 +415,8 @@ def _same_index(inputs: ModelInputs, close: pd.DataFrame, day: pd.Timestamp, tab
                 for s in symbols}
     past = close.loc[close.index <= day]
     returns = (past.iloc[-rotation.lookback - 1:].pct_change(fill_method=None).iloc[1:]
-               if not all(index_of.values()) else pd.DataFrame())
-    groups = same_index_groups(symbols, index_of, returns, rotation.same_index_corr)
+               if rotation.similar_corr is not None or not all(index_of.values()) else pd.DataFrame())
+    groups = same_index_groups(symbols, index_of, returns, rotation.same_index_corr, rotation.similar_corr)
     placed = [s for s in symbols if pd.notna(table.at[s, "quadrant"])]
     counts = pd.Series([groups.get(s, s) for s in placed]).value_counts()
     shared = [s for s in placed if counts.get(groups.get(s, s), 0) > 1]
@@ -528,11 +541,14 @@ def same_index_note(same: pd.DataFrame) -> str:
     """One sentence on the same-index step: how often it left an ETF out and how groups were formed."""
     if not len(same):
         return " Same-index selection: no two placed ETFs tracked one index on any rebalance day."
-    by_corr = sorted(set(same.loc[same["group"].str.startswith("corr"), "dropped"]))
+    by_corr = sorted(set(same.loc[same["group"].str.contains("corr"), "dropped"]))
     text = (f" Same-index selection: among placed ETFs tracking one index only the larger scale at the decision "
             f"date is eligible; it left an ETF out {len(same)} times, on {same.index.nunique()} rebalance days.")
     if by_corr:
         text += f" Tracked index unknown for {', '.join(by_corr)}: grouped by daily return correlation."
+    merged = sorted(set(same.loc[same["group"].str.contains(" ~ "), "group"]))
+    if merged:
+        text += f" Indices grouped by return correlation (similar_corr): {'; '.join(merged)}."
     return text
 
 
