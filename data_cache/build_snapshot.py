@@ -67,9 +67,12 @@ COMMITS = {
     "etf_tails_symbi": ("symbi-crypto/ETF-update-", "fde664dacea594706b0b4008d59d22466dc6d525"),
     "market_tails_davidwang": ("davidwang0116/Chinese-Equity-Mood-and-National-Team-Dashboard",
                                "1b4414e98f9d61a4a20e447636be76e2d97c1ad7"),
+    "etf_shares_aetftrace": ("menglingjie/aetftrace", "5a2dea59ad099901a0ecb3efb97d022e4ce391f7"),
+    "etf_flows_etfflowradar": ("1581599248-bit/etf-flow-radar", "5246e5ecd5c249f3375f20c7af1bd8d484586d3c"),
+    "etf_index_map_geektutu": ("geektutu/investment", "58861f1bb31e753ae33d048cc5b0a711b1abe17b"),
 }
 RAW = "etf_raw_factors_morphkyan"
-TRANSCRIBED = ("etf_daily_fishetf_562800", "etf_tails_symbi", "market_tails_davidwang")
+TRANSCRIBED = ("etf_daily_fishetf_562800", "etf_tails_symbi", "market_tails_davidwang", "etf_index_map_geektutu")
 
 INDEX_NAMES = {
     "000985": "中证全指", "000300": "沪深300", "881001": "万得全A", "000905": "中证500",
@@ -588,25 +591,19 @@ def read_hs300_valuation(src: Path) -> pd.DataFrame:
 FLOWS = "etf_flows_etfflowradar"
 SHARES = "etf_shares_aetftrace"
 INDEX_MAP = "etf_index_map_geektutu"
-COMMITS_META = {
-    SHARES: ("menglingjie/aetftrace", "5a2dea59ad099901a0ecb3efb97d022e4ce391f7"),
-    FLOWS: ("1581599248-bit/etf-flow-radar", "5246e5ecd5c249f3375f20c7af1bd8d484586d3c"),
-    INDEX_MAP: ("geektutu/investment", "58861f1bb31e753ae33d048cc5b0a711b1abe17b"),
-}
-#: ``source`` codes of the shares table (kept in ``quantkit.data.etf_meta.SHARE_SOURCES``)
+#: ``source`` codes of the shares table (listed in the manifest block as ``share_sources``)
 SHARE_SOURCES = {1: "SSE/SZSE daily shares (aetftrace)", 2: "exchange shares in the flow radar universe",
                  3: "flow radar shares 5/20 sessions earlier (corporate-action comparable)",
                  4: "SSE shares tail (transcribed, verified)"}
 
 
-def _meta_source(folder: str, path: str, **extra: object) -> dict:
-    repo, commit = COMMITS_META[folder]
-    return {"repo": repo, "path": path, "commit": commit, **extra}
-
-
 def read_index_map(src: Path) -> pd.DataFrame:
-    """Section 12 (transcribed): code, index_code, index_name, shares on 2026-06-30; ``--``/blank → NaN."""
-    raw = pd.read_csv(src / INDEX_MAP / "etf_index_map.csv", dtype=str, keep_default_na=False)
+    """Section 12 (transcribed): code, index_code, index_name, shares on 2026-06-30; ``--``/blank → NaN.
+    The file must have the stored file's length (60,233 characters) and 1,753 rows."""
+    text = (src / INDEX_MAP / "etf_index_map.csv").read_bytes().decode("utf-8")
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if len(text) != 60233 or len(raw) != 1753:
+        raise SystemExit(f"index map: {len(text)} characters and {len(raw)} rows, 60233 and 1753 expected")
     raw.columns = ["code", "index_code", "index_name", "shares"]
     raw = raw.apply(lambda s: s.str.strip()).replace({"--": np.nan, "": np.nan})
     raw["shares"] = pd.to_numeric(raw["shares"], errors="coerce")
@@ -671,8 +668,6 @@ def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
     missing = sorted(c for c, e in entries.items() if e.get("kind") == "etf" and c not in idx.index)
     checks["snapshot_etfs_without_index"] = missing
     checks["index_map_rows"] = len(imap)
-    if len(imap) != 1753:
-        raise SystemExit(f"index map has {len(imap)} rows, 1753 expected (SOURCES.md section 12)")
 
     # official shares: aetftrace first, then the flow radar universe, then its 5/20-session endpoints
     shares = [trace.assign(source=1)[["date", "code", "shares", "source"]],
@@ -733,10 +728,10 @@ def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
         "share_sources": {str(k): v for k, v in SHARE_SOURCES.items()},
         "shares_first_date": table.index.min().date().isoformat(), "shares_last_date": table.index.max().date().isoformat(),
         "sources": [
-            _meta_source(INDEX_MAP, "data/etf_index_map.csv", transcribed=True, rows_used=len(imap)),
-            _meta_source(SHARES, "data/etf_shares_by_month/", rows_used=int((table["source"] == 1).sum())),
-            _meta_source(FLOWS, "universe/*.json", rows_used=int((table["source"] == 2).sum())),
-            _meta_source(FLOWS, "history/2026-08-21.json", rows_used=int((table["source"] == 3).sum())),
+            {**_source(INDEX_MAP, "data/etf_index_map.csv"), "rows_used": len(imap)},
+            {**_source(SHARES, "data/etf_shares_by_month/"), "rows_used": int((table["source"] == 1).sum())},
+            {**_source(FLOWS, "universe/*.json"), "rows_used": int((table["source"] == 2).sum())},
+            {**_source(FLOWS, "history/2026-08-21.json"), "rows_used": int((table["source"] == 3).sum())},
             {**_source("market_tails_davidwang", "etf_shares.tail.csv"), **tail_report},
         ],
         "checks": checks,

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from quantkit.data import etf_meta
-from quantkit.data.symbols import normalize_symbol
+from quantkit.data.symbols import etf_symbol
 from quantkit.errors import DataUnavailableError
 
 FEE_UNKNOWN = "unknown"
@@ -81,7 +81,7 @@ def etf_info(code: str) -> EtfInfo:
     """Name, company, tracked index, shares, scale, flows, data dates and tracking error of ``code``."""
     from quantkit.data.api import load_prices
 
-    sym = normalize_symbol(code).code
+    sym = etf_symbol(code).code
     row = etf_meta.meta_row(sym)
     try:
         bars = load_prices(sym)
@@ -123,7 +123,7 @@ class Peers:
 
 def etf_peers(code: str) -> Peers:
     """:func:`etf_info` of every ETF tracking the same index as ``code``, by scale (descending, unknown last)."""
-    sym = normalize_symbol(code).code
+    sym = etf_symbol(code).code
     index_code = etf_meta.tracked_index(sym)
     if index_code is None:
         raise DataUnavailableError(f"{sym}: tracked index unknown, so its peers are unknown")

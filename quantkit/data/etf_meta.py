@@ -54,10 +54,20 @@ def meta_manifest() -> dict:
 
 @functools.lru_cache(maxsize=4)
 def _read(root: str, key: str) -> pd.DataFrame:
+    """A metadata file of the snapshot, checked against the manifest's sha256 (empty when not listed)."""
+    import hashlib
+    import io
+
+    from quantkit.errors import DataValidationError
+
     entry = _manifest(root).get("files", {}).get(key)
     if entry is None:
         return pd.DataFrame()
-    return pd.read_parquet(f"{root}/{entry['file']}")
+    data = (Path(root) / entry["file"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise DataValidationError(f"snapshot/{entry['file']}: its sha256 differs from the manifest's; restore the "
+                                  "snapshot with `git checkout data_cache/snapshot`")
+    return pd.read_parquet(io.BytesIO(data))
 
 
 def meta_table() -> pd.DataFrame:
