@@ -673,15 +673,19 @@ def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
     shares = [trace.assign(source=1)[["date", "code", "shares", "source"]],
               uni.dropna(subset=["shares"]).assign(source=2)[["date", "code", "shares", "source"]]]
     both = trace.merge(uni, on=["date", "code"], suffixes=("", "_radar"))
-    checks["flow_radar_shares_within_100_of_aetftrace"] = f"{int(((both['shares'] - both['shares_radar']).abs() < 100).sum())} of {len(both)}"
+    close_enough = int(((both["shares"] - both["shares_radar"]).abs() < 100).sum())
+    checks["flow_radar_shares_within_100_of_aetftrace"] = f"{close_enough} of {len(both)}"
     sessions = pd.DatetimeIndex(sorted(trace["date"].unique()))
     last = pd.Timestamp(head["tradeDate"])
     pos = sessions.get_loc(last)
+    if sessions[pos - 20] != pd.Timestamp(head["windowStartDate"]):  # the endpoints must fall on our sessions
+        raise SystemExit(f"flow radar window starts {head['windowStartDate']}, 20 sessions before {last.date()} "
+                         f"is {sessions[pos - 20].date()}")
     for n in (5, 20):
         col = f"shares{n}dAgoComparable"
         rows = hist.dropna(subset=[col])
         shares.append(pd.DataFrame({"date": sessions[pos - n], "code": rows["code"], "shares": rows[col], "source": 3}))
-    checks["flow_radar_window_start"] = f"{head['windowStartDate']} (20 sessions before {last.date()}: {sessions[pos - 20].date()})"
+    checks["flow_radar_window_start"] = f"{head['windowStartDate']} (20 sessions before {last.date()})"
 
     # transcribed SSE tail (section 15): used after aetftrace ends only if it matches on the overlap
     tail = pd.read_csv(src / "market_tails_davidwang" / "etf_shares.tail.csv", dtype={"code": str})

@@ -372,12 +372,15 @@ def same_index_step(table: pd.DataFrame, groups: Mapping[str, str], scale: Mappi
     def known(x: float | None) -> bool:
         return x is not None and not np.isnan(x)
 
+    def rank(code: str) -> tuple:
+        s, f, t = scale.get(code), fee.get(code), tracking.get(code)
+        return (not known(s), -s if known(s) else 0.0, not known(f), f if known(f) else 0.0,
+                not known(t), t if known(t) else 0.0, code)
+
     for group, codes in members.items():
         if len(codes) < 2:
             continue
-        ranked = sorted(codes, key=lambda c: (not known(scale.get(c)), -(scale.get(c) or 0.0) if known(scale.get(c)) else 0.0,
-                                              not known(fee.get(c)), fee.get(c) or 0.0,
-                                              not known(tracking.get(c)), tracking.get(c) or 0.0, c))
+        ranked = sorted(codes, key=rank)
         keep = ranked[0]
         for c in ranked[1:]:
             if known(scale.get(keep)) and known(scale.get(c)) and scale[keep] != scale[c]:
