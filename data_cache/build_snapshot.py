@@ -25,6 +25,11 @@ Deterministic: the same raw files give byte-identical parquet files and manifest
   intraday placeholder last row dropped), 中证500 (GBK), 申万一级 industries (申万 2021–2026
   spliced with Wind back-history 2015–2024; volume 亿股 → shares).
 - Valuation: 沪深300 PE-TTM and PB (乐咕乐股), CSI-published PE for the CSI indices.
+- ETF metadata (manifest block ``etf_meta``, files under ``meta/``): tracked index of 1,753 ETFs
+  (transcribed map, checked against official shares and known pairs), names with the fund-company
+  suffix and unit NAVs (flow radar), official daily shares outstanding (SSE/SZSE via aetftrace,
+  the flow radar's universe and 5/20-session endpoints, the verified SSE tail); see
+  ``build_etf_meta``.
 
 Each file is validated against the canonical schema before it is written.
 """
@@ -45,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from quantkit.data.adjust import Event, event_factor, multiplier, validate_factor_bars  # noqa: E402
+from quantkit.data.etf_meta import company_of  # noqa: E402
 from quantkit.data.schema import COLUMNS, validate_bars, validate_valuation  # noqa: E402
 
 COMMITS = {
@@ -61,9 +67,12 @@ COMMITS = {
     "etf_tails_symbi": ("symbi-crypto/ETF-update-", "fde664dacea594706b0b4008d59d22466dc6d525"),
     "market_tails_davidwang": ("davidwang0116/Chinese-Equity-Mood-and-National-Team-Dashboard",
                                "1b4414e98f9d61a4a20e447636be76e2d97c1ad7"),
+    "etf_shares_aetftrace": ("menglingjie/aetftrace", "5a2dea59ad099901a0ecb3efb97d022e4ce391f7"),
+    "etf_flows_etfflowradar": ("1581599248-bit/etf-flow-radar", "5246e5ecd5c249f3375f20c7af1bd8d484586d3c"),
+    "etf_index_map_geektutu": ("geektutu/investment", "58861f1bb31e753ae33d048cc5b0a711b1abe17b"),
 }
 RAW = "etf_raw_factors_morphkyan"
-TRANSCRIBED = ("etf_daily_fishetf_562800", "etf_tails_symbi", "market_tails_davidwang")
+TRANSCRIBED = ("etf_daily_fishetf_562800", "etf_tails_symbi", "market_tails_davidwang", "etf_index_map_geektutu")
 
 INDEX_NAMES = {
     "000985": "中证全指", "000300": "沪深300", "881001": "万得全A", "000905": "中证500",
@@ -577,6 +586,165 @@ def read_hs300_valuation(src: Path) -> pd.DataFrame:
     return out
 
 
+# ---------------------------------------------------------------- ETF metadata: tracked index, shares, NAV
+
+FLOWS = "etf_flows_etfflowradar"
+SHARES = "etf_shares_aetftrace"
+INDEX_MAP = "etf_index_map_geektutu"
+#: ``source`` codes of the shares table (listed in the manifest block as ``share_sources``)
+SHARE_SOURCES = {1: "SSE/SZSE daily shares (aetftrace)", 2: "exchange shares in the flow radar universe",
+                 3: "flow radar shares 5/20 sessions earlier (corporate-action comparable)",
+                 4: "SSE shares tail (transcribed, verified)"}
+
+
+def read_index_map(src: Path) -> pd.DataFrame:
+    """Section 12 (transcribed): code, index_code, index_name, shares on 2026-06-30; ``--``/blank → NaN.
+    The file must have the stored file's length (60,233 characters) and 1,753 rows."""
+    text = (src / INDEX_MAP / "etf_index_map.csv").read_bytes().decode("utf-8")
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if len(text) != 60233 or len(raw) != 1753:
+        raise SystemExit(f"index map: {len(text)} characters and {len(raw)} rows, 60233 and 1753 expected")
+    raw.columns = ["code", "index_code", "index_name", "shares"]
+    raw = raw.apply(lambda s: s.str.strip()).replace({"--": np.nan, "": np.nan})
+    raw["shares"] = pd.to_numeric(raw["shares"], errors="coerce")
+    return raw
+
+
+def read_aetftrace(src: Path) -> pd.DataFrame:
+    """Section 10: date, exchange, code, name, shares (万份 → shares)."""
+    parts = [pd.read_csv(p, dtype={"code": str}) for p in sorted((src / SHARES).glob("etf_shares_*.csv"))]
+    raw = pd.concat(parts, ignore_index=True)
+    raw["date"] = pd.to_datetime(raw["date"])
+    raw["shares"] = (raw["total_shares_wanfen"].astype(float) * 1e4).round()
+    return raw[["date", "exchange", "code", "name", "shares"]]
+
+
+def read_flow_universe(src: Path) -> pd.DataFrame:
+    """Section 11 universe files: one row per (date, ETF) with name, exchange, shares, NAV."""
+    rows = []
+    for p in sorted((src / FLOWS / "universe").glob("*.json")):
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        for e in doc["universe"]:
+            rows.append({"date": pd.Timestamp(doc["tradeDate"]), "code": str(e["code"]), "name": e.get("name") or "",
+                         "exchange": e.get("exchange") or "", "shares": e.get("shares"), "nav": e.get("nav")})
+    return pd.DataFrame(rows)
+
+
+def read_flow_history(src: Path) -> tuple[dict, pd.DataFrame]:
+    """Section 11 history file: (header, one row per equity ETF with shares now / 5 / 20 sessions earlier and
+    the published flows, 亿元)."""
+    doc = json.loads((src / FLOWS / "history" / "2026-08-21.json").read_text(encoding="utf-8"))
+    cols = ["code", "shares", "shares5dAgoComparable", "shares20dAgoComparable", "nav", "flow5d", "flow20d", "aum"]
+    etfs = pd.DataFrame([{c: e.get(c) for c in cols} for e in doc["etfs"]])
+    etfs["code"] = etfs["code"].astype(str)
+    return {k: doc[k] for k in ("tradeDate", "windowStartDate")}, etfs
+
+
+def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
+    """``meta/etf_meta.parquet`` (one row per ETF: name, company, exchange, tracked index, NAV) and
+    ``meta/etf_shares.parquet`` (official shares outstanding by date and code, with a source code).
+
+    Every check of the transcribed index map and of the transcribed shares tail is recorded in the
+    returned manifest block. Shares implied by volume / turnover are not stored: they follow from
+    the price files (``quantkit.data.etf_meta``).
+    """
+    imap = read_index_map(src)
+    trace = read_aetftrace(src)
+    uni = read_flow_universe(src)
+    head, hist = read_flow_history(src)
+    checks: dict = {}
+
+    # transcribed index map: its shares column against the byte-copied daily shares of 2026-06-30
+    on_0630 = trace.loc[trace["date"] == "2026-06-30"].set_index("code")["shares"]
+    common = imap.dropna(subset=["shares"]).set_index("code")["shares"].reindex(on_0630.index).dropna()
+    checks["index_map_shares_within_100_of_official_2026_06_30"] = (  # aetftrace: 0.01 万份 = 100 shares
+        f"{int(((common - on_0630[common.index]).abs() < 100).sum())} of {len(common)}")
+    # … and its index codes against the snapshot's ETFs tracking indices the snapshot holds
+    idx = imap.set_index("code")
+    expected = {"510300": "000300", "512480": "H30184", "159819": "930713", "562800": "930632", "560860": "H11059"}
+    checks["index_map_known_pairs"] = {c: f"{idx.at[c, 'index_code']} (expected {v})" for c, v in expected.items()}
+    if any(idx.at[c, "index_code"] != v for c, v in expected.items()):
+        raise SystemExit(f"index map disagrees with the known pairs: {checks['index_map_known_pairs']}")
+    missing = sorted(c for c, e in entries.items() if e.get("kind") == "etf" and c not in idx.index)
+    checks["snapshot_etfs_without_index"] = missing
+    checks["index_map_rows"] = len(imap)
+
+    # official shares: aetftrace first, then the flow radar universe, then its 5/20-session endpoints
+    shares = [trace.assign(source=1)[["date", "code", "shares", "source"]],
+              uni.dropna(subset=["shares"]).assign(source=2)[["date", "code", "shares", "source"]]]
+    both = trace.merge(uni, on=["date", "code"], suffixes=("", "_radar"))
+    close_enough = int(((both["shares"] - both["shares_radar"]).abs() < 100).sum())
+    checks["flow_radar_shares_within_100_of_aetftrace"] = f"{close_enough} of {len(both)}"
+    sessions = pd.DatetimeIndex(sorted(trace["date"].unique()))
+    last = pd.Timestamp(head["tradeDate"])
+    pos = sessions.get_loc(last)
+    if sessions[pos - 20] != pd.Timestamp(head["windowStartDate"]):  # the endpoints must fall on our sessions
+        raise SystemExit(f"flow radar window starts {head['windowStartDate']}, 20 sessions before {last.date()} "
+                         f"is {sessions[pos - 20].date()}")
+    for n in (5, 20):
+        col = f"shares{n}dAgoComparable"
+        rows = hist.dropna(subset=[col])
+        shares.append(pd.DataFrame({"date": sessions[pos - n], "code": rows["code"], "shares": rows[col], "source": 3}))
+    checks["flow_radar_window_start"] = f"{head['windowStartDate']} (20 sessions before {last.date()})"
+
+    # transcribed SSE tail (section 15): used after aetftrace ends only if it matches on the overlap
+    tail = pd.read_csv(src / "market_tails_davidwang" / "etf_shares.tail.csv", dtype={"code": str})
+    tail["date"] = pd.to_datetime(tail["date"])
+    tail["shares"] = tail["shares"].astype(float).round()
+    overlap = tail.merge(trace, on=["date", "code"], suffixes=("", "_ref"))
+    bad = int((overlap["shares"] != overlap["shares_ref"]).sum())
+    tail_report = {"overlap_rows": len(overlap), "mismatching_rows": bad}
+    if len(overlap) >= 10 and bad <= 0.1 * len(overlap):
+        new = tail.loc[tail["date"] > trace["date"].max()]
+        shares.append(new.assign(source=4)[["date", "code", "shares", "source"]])
+        tail_report.update(used=True, rows_used=len(new))
+    else:
+        tail_report.update(used=False, rows_used=0)
+
+    table = pd.concat(shares, ignore_index=True)
+    table["code"] = table["code"].astype(str)
+    table = table.drop_duplicates(["date", "code"], keep="first").sort_values(["code", "date"], kind="stable")
+    table = table.set_index("date")[["code", "shares", "source"]]
+    table["shares"] = table["shares"].astype("float64")
+    table["source"] = table["source"].astype("int8")
+    table.index = pd.DatetimeIndex(table.index, name="date").astype("datetime64[ns]")
+
+    # one row per ETF: names with the company suffix from the newest universe file
+    latest = uni.sort_values("date", kind="stable").drop_duplicates("code", keep="last").set_index("code")
+    names = trace.sort_values("date", kind="stable").drop_duplicates("code", keep="last").set_index("code")
+    codes = sorted(set(imap["code"]) | set(latest.index) | set(names.index))
+    meta = pd.DataFrame(index=pd.Index(codes, name="code"))
+    meta["name"] = latest["name"].reindex(codes).fillna(names["name"].reindex(codes)).fillna("")
+    meta["company"] = [company_of(n) for n in latest["name"].reindex(codes).fillna("")]
+    meta["exchange"] = latest["exchange"].reindex(codes).fillna(names["exchange"].reindex(codes)).fillna("")
+    meta["index_code"] = idx["index_code"].reindex(codes)
+    meta["index_name"] = idx["index_name"].reindex(codes)
+    meta["nav"] = latest["nav"].reindex(codes).astype("float64")
+    meta["nav_date"] = pd.to_datetime(latest["date"].reindex(codes))
+    meta = meta.reset_index()
+
+    files = {}
+    for key, frame in (("etf_meta", meta), ("etf_shares", table)):
+        sha = _write_parquet(frame, out / "meta" / f"{key}.parquet")
+        files[key] = {"file": f"meta/{key}.parquet", "rows": len(frame), "sha256": sha}
+    return {
+        "files": files,
+        "share_sources": {str(k): v for k, v in SHARE_SOURCES.items()},
+        "shares_first_date": table.index.min().date().isoformat(), "shares_last_date": table.index.max().date().isoformat(),
+        "sources": [
+            {**_source(INDEX_MAP, "data/etf_index_map.csv"), "rows_used": len(imap)},
+            {**_source(SHARES, "data/etf_shares_by_month/"), "rows_used": int((table["source"] == 1).sum())},
+            {**_source(FLOWS, "universe/*.json"), "rows_used": int((table["source"] == 2).sum())},
+            {**_source(FLOWS, "history/2026-08-21.json"), "rows_used": int((table["source"] == 3).sum())},
+            {**_source("market_tails_davidwang", "etf_shares.tail.csv"), **tail_report},
+        ],
+        "checks": checks,
+        "notes": ("shares: official shares outstanding (shares, not 万份); implied shares (volume / turnover %) "
+                  "follow from the price files; nav: unit NAV (CNY) on nav_date; index codes transcribed, "
+                  "checked as listed; fees: no source"),
+    }
+
+
 # ---------------------------------------------------------------- writing
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> str:
@@ -648,7 +816,7 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
                     _source("valuation_legulegu_allweather", "data/hs300_pb.csv")],
         "sha256": sha, "notes": "pe: PE-TTM (滚动市盈率, cap-weighted); pb: cap-weighted PB (市净率)",
     }
-    manifest = {"schema": 1, "entries": dict(sorted(entries.items()))}
+    manifest = {"schema": 1, "entries": dict(sorted(entries.items())), "etf_meta": build_etf_meta(src, out, entries)}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest
 

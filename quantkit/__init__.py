@@ -26,6 +26,7 @@ _EXPORTS = {
     # use cases
     "load_market_state": "quantkit.app.signal", "load_rotation_inputs": "quantkit.app.signal",
     "signal": "quantkit.app.signal", "build_weekly": "quantkit.app.weekly",
+    "etf_info": "quantkit.app.etf", "etf_peers": "quantkit.app.etf",
     # backtest
     "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
     "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest", "sweep_timing": "quantkit.backtest",

@@ -44,7 +44,12 @@ class MarketSignal:
 
 @dataclass(frozen=True)
 class Signal:
-    """One ETF's signal as of ``as_of`` (the last session on or before the requested date)."""
+    """One ETF's signal as of ``as_of`` (the last session on or before the requested date).
+
+    Shares and flows use the figures up to ``as_of`` only: ``shares`` (fund units, on
+    ``shares_date``; ``shares_official`` False when implied by volume / turnover), ``scale`` =
+    shares × price that day (CNY), ``flow_5d``/``flow_20d`` net creations over 5 / 20 sessions to
+    ``flow_date`` (CNY, official shares only); None when unknown."""
 
     symbol: str
     name: str
@@ -60,6 +65,14 @@ class Signal:
     rise: float | None
     crowding: float | None
     quadrant_reason: str
+    tracked_index: str | None = None
+    shares: float | None = None
+    shares_date: str | None = None
+    shares_official: bool = False
+    scale: float | None = None
+    flow_5d: float | None = None
+    flow_20d: float | None = None
+    flow_date: str | None = None
     data: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -225,5 +238,19 @@ def signal(etf: str, index: str = DEFAULT_MARKET, as_of: str | date | None = Non
     return Signal(
         symbol=sym.code, name=name_of(sym), as_of=str(day.date()), market=market_signal(day, index, valuation_index),
         data={"source": bars.attrs.get("source", ""), "last_date": str(last), "stale_days": (today() - last).days},
-        **state,
+        **state, **flow_state(sym.code, day),
     )
+
+
+def flow_state(code: str, day: pd.Timestamp) -> dict:
+    """Tracked index, shares, scale and flows of ``code`` from the figures up to ``day`` (None when unknown)."""
+    from quantkit.data import etf_meta
+
+    f = etf_meta.share_facts(code, as_of=day)
+
+    def ymd(ts: pd.Timestamp | None) -> str | None:
+        return None if ts is None else str(ts.date())
+
+    return {"tracked_index": etf_meta.tracked_index(code), "shares": _num(f.shares), "shares_date": ymd(f.shares_date),
+            "shares_official": f.official, "scale": _num(f.scale), "flow_5d": _num(f.flow_5d),
+            "flow_20d": _num(f.flow_20d), "flow_date": ymd(f.flow_date)}

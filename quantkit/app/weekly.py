@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -90,6 +91,40 @@ def watchlist_row(code: str, name: str, bars: pd.DataFrame, day: pd.Timestamp, t
             **etf_state(close, table, code)}
 
 
+FLOW_SESSIONS = 20
+FLOW_TOP = 5
+
+
+def flows_panel(bars: Mapping[str, pd.DataFrame], names: Mapping[str, str], day: pd.Timestamp) -> dict:
+    """20-session net creations of the universe from the official shares up to ``day``.
+
+    ``rows``: ETFs whose flow is known (CNY, to ``flow_date``), with their return over the same
+    20 sessions (decimal; None when a close at either end is not stored) and scale (CNY), largest
+    creation first;
+    ``creations``/``redemptions``: the codes of the largest ``FLOW_TOP`` of each sign;
+    ``shares_dates``: the span the official shares data covers; ``missing``: codes without a flow.
+    """
+    from quantkit.data import etf_meta
+
+    cal = etf_meta.share_calendar()
+    rows, missing = [], []
+    for code, b in bars.items():
+        f = etf_meta.share_facts(code, as_of=day)
+        if f.flow_date is None or math.isnan(f.flow_20d):
+            missing.append(code)
+            continue
+        start = cal[cal <= f.flow_date][-1 - FLOW_SESSIONS]
+        ends = b["close"].reindex([start, f.flow_date])
+        rows.append({"symbol": code, "name": names.get(code, ""), "flow_20d": number_or_none(f.flow_20d),
+                     "flow_date": str(f.flow_date.date()), "scale": number_or_none(f.scale),
+                     "return_20d": number_or_none(ends.iloc[1] / ends.iloc[0] - 1.0)})
+    rows.sort(key=lambda r: (-r["flow_20d"], r["symbol"]))
+    return {"sessions": FLOW_SESSIONS, "rows": rows, "missing": missing,
+            "creations": [r["symbol"] for r in rows if r["flow_20d"] > 0][:FLOW_TOP],
+            "redemptions": [r["symbol"] for r in reversed(rows) if r["flow_20d"] < 0][:FLOW_TOP],
+            "shares_dates": [str(cal[0].date()), str(cal[-1].date())] if len(cal) else None}
+
+
 def data_fingerprint(frames: Mapping[str, pd.Series]) -> str:
     """SHA-256 of the dates and values of the given series (in key order)."""
     h = hashlib.sha256()
@@ -107,7 +142,8 @@ def build_weekly(as_of: Any = None, universe: Sequence[str] = THEME_ETFS, index:
 
     ``as_of`` defaults to the last completed session of the universe's data. Keys: ``as_of``,
     ``index``, ``valuation_index``, ``universe``, ``market`` (as ``quantkit signal``'s market),
-    ``rise_median``, ``watchlist`` (one row per ETF, universe order), ``warnings``,
+    ``rise_median``, ``watchlist`` (one row per ETF, universe order), ``flows`` (see
+    :func:`flows_panel`), ``warnings``,
     ``data_fingerprint``, ``version``. Fractions are decimals.
     """
     from quantkit import __version__
@@ -132,7 +168,8 @@ def build_weekly(as_of: Any = None, universe: Sequence[str] = THEME_ETFS, index:
         "report": "quantkit weekly", "schema": SCHEMA_VERSION, "as_of": str(day.date()),
         "index": idx, "valuation_index": market.valuation_index, "universe": list(bars),
         "market": asdict(market), "rise_median": number_or_none(table.attrs.get("rise_median")),
-        "watchlist": rows, "warnings": warnings, "data_fingerprint": data_fingerprint(series),
+        "watchlist": rows, "flows": flows_panel(bars, {r["symbol"]: r["name"] for r in rows}, day),
+        "warnings": warnings, "data_fingerprint": data_fingerprint(series),
         "version": __version__,
     }
 

@@ -19,7 +19,7 @@ import warnings
 from quantkit import __version__
 from quantkit.errors import QuantkitError
 
-COMMANDS = ("data_cmd", "signal_cmd", "backtest_cmd", "weekly_cmd")
+COMMANDS = ("data_cmd", "signal_cmd", "backtest_cmd", "weekly_cmd", "etf_cmd")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -44,6 +44,19 @@ def _run(args: argparse.Namespace) -> int:
     quadrant = QUADRANT_NAMES.get(sig.quadrant, f"none ({sig.quadrant_reason})" if sig.quadrant_reason else "none")
     print(format_table([("quadrant", quadrant), ("rise (243 days)", pct(sig.rise)),
                         ("crowding", num(sig.crowding, "{:.2f}"))], ["rotation (theme universe)", "value"], "lr"))
+    print()
+
+    def yi(v):
+        return "-" if v is None else f"{v / 1e8:,.2f}"
+
+    kind = "official" if sig.shares_official else "implied by volume / turnover"
+    print(format_table([
+        ("tracked index", sig.tracked_index or "-"),
+        ("shares (亿份)", "-" if sig.shares is None else f"{sig.shares / 1e8:,.3f} on {sig.shares_date} ({kind})"),
+        ("scale (亿元)", yi(sig.scale)),
+        ("5 / 20-session net creation (亿元)", f"{yi(sig.flow_5d)} / {yi(sig.flow_20d)}"
+         + (f" to {sig.flow_date}" if sig.flow_date else "")),
+    ], ["shares and flows", "value"], "lr"))
     return 0
 
 

@@ -63,6 +63,13 @@ class RotationParams:
     history_start: str = param("2020-01-01", "start of the expanding crowding percentiles", "date")
     window: int = param(20, "crowding averaging window (sessions)")
     method: str = param("rank", "percentile method of the crowding components: rank | minmax")
+    same_index: bool = param(True, "hold at most one ETF per tracked index: the larger scale at the decision "
+                                   "date, then the lower fee, then the smaller tracking error, where known")
+    same_index_corr: float = param(0.97, "an ETF whose tracked index is unknown joins the group of an ETF whose "
+                                         "daily returns over the lookback correlate at least this much")
+    similar_corr: float | None = param(None, "also group ETFs of different tracked indices whose daily returns over "
+                                             "the lookback correlate at least this much (unset: same index only)",
+                                       "number")
 
     def __post_init__(self) -> None:
         check_window(self.lookback, "lookback")
@@ -72,8 +79,13 @@ class RotationParams:
         check_method(self.method)
         object.__setattr__(self, "preferred", _check_preferred(self.preferred))
         check_window(self.top_k, "top_k")
-        if not isinstance(self.timing_overlay, (bool, np.bool_)):
-            raise ConfigError(f"timing_overlay must be true or false, got {self.timing_overlay!r}")
+        for name in ("timing_overlay", "same_index"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        for name in ("same_index_corr", "similar_corr"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not 0 < float(value) <= 1):
+                raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
 
 
 def _check_preferred(preferred: Iterable[int]) -> tuple[int, ...]:
@@ -303,11 +315,123 @@ class RotationState:
     holdings: pd.Series
     table: pd.DataFrame | None
     timing: TimingFrame | None = None
+    same_index: pd.DataFrame | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# same-index selection (华西: among ETFs tracking one index keep one)
+# --------------------------------------------------------------------------------------------
+
+SAME_INDEX_COLUMNS = ("dropped", "kept", "group", "basis")
+
+
+def same_index_groups(symbols: Sequence[str], index_of: Mapping[str, str | None], returns: pd.DataFrame,
+                      corr: float, similar: float | None = None) -> dict[str, str]:
+    """Group of each symbol: ``index CODE`` for a known tracked index; a symbol of unknown index
+    joins the group of the first symbol (in order) whose daily ``returns`` correlate ≥ ``corr``
+    with its own (``returns``: the lookback window up to the decision date), else stays alone
+    (``corr SYMBOL`` either way for the symbols grouped by correlation). With ``similar``, groups
+    whose members correlate ≥ ``similar`` are merged (named ``index A ~ index B``)."""
+    groups = {s: f"index {index_of[s]}" for s in symbols if index_of.get(s)}
+    unknown = [s for s in symbols if not index_of.get(s)]
+    if not unknown and similar is None:
+        return groups
+    matrix = returns.reindex(columns=list(symbols)).corr(min_periods=20)
+    for s in unknown:
+        partner = next((o for o in symbols if o != s and matrix.at[s, o] >= corr), None)
+        if partner is None:
+            groups[s] = f"corr {s}"
+        elif partner in groups:
+            groups[s] = groups[partner]
+        else:
+            groups[s] = groups[partner] = f"corr {min(s, partner)}"
+    if similar is not None:
+        for i, a in enumerate(symbols):
+            for b in symbols[i + 1:]:
+                if groups[a] != groups[b] and matrix.at[a, b] >= similar:
+                    old, new = sorted((groups[a], groups[b]))
+                    merged = " ~ ".join(sorted(set(old.split(" ~ ")) | set(new.split(" ~ "))))
+                    groups = {s: merged if g in (old, new) else g for s, g in groups.items()}
+    return groups
+
+
+def same_index_step(table: pd.DataFrame, groups: Mapping[str, str], scale: Mapping[str, float],
+                    tracking: Mapping[str, float], fee: Mapping[str, float] | None = None
+                    ) -> tuple[pd.DataFrame, list[dict]]:
+    """Keep one placed ETF per group: the larger ``scale`` (CNY, at the decision date), then the
+    lower ``fee``, then the smaller ``tracking`` error, then the code (NaN: unknown, ranked last
+    on that criterion). The others lose their quadrant and get a ``reason`` naming the ETF kept;
+    returns the table and one record per ETF left out."""
+    fee = fee or {}
+    placed = table.index[table["quadrant"].notna()]
+    members: dict[str, list[str]] = {}
+    for s in placed:
+        members.setdefault(groups.get(s, f"alone {s}"), []).append(s)
+    out, drops = table.copy(), []
+
+    def known(x: float | None) -> bool:
+        return x is not None and not np.isnan(x)
+
+    def rank(code: str) -> tuple:
+        s, f, t = scale.get(code), fee.get(code), tracking.get(code)
+        return (not known(s), -s if known(s) else 0.0, not known(f), f if known(f) else 0.0,
+                not known(t), t if known(t) else 0.0, code)
+
+    for group, codes in members.items():
+        if len(codes) < 2:
+            continue
+        ranked = sorted(codes, key=rank)
+        keep = ranked[0]
+        for c in ranked[1:]:
+            if known(scale.get(keep)) and known(scale.get(c)) and scale[keep] != scale[c]:
+                basis = f"scale {scale[keep] / 1e8:.2f} vs {scale[c] / 1e8:.2f} 亿元"
+            elif known(tracking.get(keep)) and known(tracking.get(c)):
+                basis = f"tracking error {tracking[keep]:.2%} vs {tracking[c]:.2%}"
+            else:
+                basis = "scale, fee and tracking error unknown: code order"
+            out.loc[c, "quadrant"] = pd.NA
+            out.loc[c, "reason"] = f"same {group} as {keep} ({basis})"
+            drops.append({"dropped": c, "kept": keep, "group": group, "basis": basis})
+    return out, drops
 
 
 def _needs(traded: tuple[str, ...], *, rotation: RotationParams, signal: TimingParams,
            weights: RegimeWeights) -> tuple[Need, ...]:
-    return (Need("market", signal.signal_code(traded[0], default=DEFAULT_MARKET)),)
+    needs = [Need("market", signal.signal_code(traded[0], default=DEFAULT_MARKET))]
+    if rotation.same_index:
+        from quantkit.data import etf_meta
+
+        needs += [Need(f"shares {s}", s, "shares") for s in traded]
+        indices = sorted({i for s in traded if (i := etf_meta.tracked_index(s)) and etf_meta.has_prices(i)})
+        needs += [Need(f"index {i}", i) for i in indices]
+    return tuple(needs)
+
+
+def _same_index(inputs: ModelInputs, close: pd.DataFrame, day: pd.Timestamp, table: pd.DataFrame,
+                rotation: RotationParams) -> tuple[pd.DataFrame, list[dict]]:
+    """:func:`same_index_step` at ``day`` with the inputs known then (shares, closes, index
+    closes); scale and tracking error are evaluated only for the members of a shared group."""
+    from quantkit.data import etf_meta
+
+    symbols = list(table.index)
+    index_of = {s: inputs.data[f"shares {s}"].attrs.get("index_code") if f"shares {s}" in inputs.data else None
+                for s in symbols}
+    past = close.loc[close.index <= day]
+    returns = (past.iloc[-rotation.lookback - 1:].pct_change(fill_method=None).iloc[1:]
+               if rotation.similar_corr is not None or not all(index_of.values()) else pd.DataFrame())
+    groups = same_index_groups(symbols, index_of, returns, rotation.same_index_corr, rotation.similar_corr)
+    placed = [s for s in symbols if pd.notna(table.at[s, "quadrant"])]
+    counts = pd.Series([groups.get(s, s) for s in placed]).value_counts()
+    shared = [s for s in placed if counts.get(groups.get(s, s), 0) > 1]
+    scale = {s: etf_meta.scale_at(inputs.data[f"shares {s}"], past[s], day) if f"shares {s}" in inputs.data else np.nan
+             for s in shared}
+    tracking = {}
+    known = [v for v in scale.values() if not np.isnan(v)]
+    if len(known) < len(scale) or len(set(known)) < len(known):  # scale does not decide everywhere
+        for s in shared:
+            idx = inputs.data.get(f"index {index_of[s]}")
+            tracking[s] = etf_meta.tracking_error(past[s], idx["close"].loc[:day]) if idx is not None else np.nan
+    return same_index_step(table, groups, scale, tracking)
 
 
 def _window_start(first: pd.Timestamp, *, rotation: RotationParams, **_) -> pd.Timestamp:
@@ -332,10 +456,14 @@ def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex
                              anchor=rotation.anchor, turnover=data["turnover"], history_start=rotation.history_start,
                              window=rotation.window, volume=data["volume"], method=rotation.method) if len(days) else {}
     holdings: dict = {}
+    drops: list[dict] = []
     table = None
     for day, table in tables.items():
         if not table["quadrant"].notna().any():
             continue  # no ETF can be placed yet (history shorter than the lookback): no decision
+        if rotation.same_index:
+            table, dropped = _same_index(inputs, data["close"], day, table, rotation)
+            drops += [{"date": day, **d} for d in dropped]
         chosen = select_rotation(table, preferred=rotation.preferred, top_k=rotation.top_k)
         row = pd.Series(0.0, index=symbols)
         if chosen:
@@ -347,7 +475,11 @@ def _run(inputs: ModelInputs, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex
             row *= scale
         out.loc[day] = row.to_numpy()
         holdings[day] = chosen
-    return RotationState(out, pd.Series(holdings, name="holdings", dtype=object), table, timing)
+    same = None
+    if rotation.same_index:
+        same = pd.DataFrame(drops, columns=["date", *SAME_INDEX_COLUMNS]).set_index("date")
+        same.index = pd.DatetimeIndex(same.index, name="date")
+    return RotationState(out, pd.Series(holdings, name="holdings", dtype=object), table, timing, same)
 
 
 def quadrant_table_rows(table: pd.DataFrame, names: Mapping[str, str], held: Iterable[str] = ()) -> Table:
@@ -394,10 +526,33 @@ def rotation_section(output: RotationState, context: ReportContext, *, rotation:
         tables.append(Table(("Decision close", "Selected"), tuple(
             (fmt_date(d), " · ".join(f"{s} {names.get(s, '')}".strip() for s in syms) or "cash")
             for d, syms in recent.items()), title="Last rebalances"))
+    if output.same_index is not None:
+        lead += same_index_note(output.same_index)
+        if len(output.same_index):
+            last = output.same_index.loc[output.same_index.index == output.same_index.index[-1]]
+            tables.append(Table(("Left out", "Kept", "Group", "Basis"), tuple(
+                (f"{r.dropped} {names.get(r.dropped, '')}".strip(), f"{r.kept} {names.get(r.kept, '')}".strip(),
+                 r.group, r.basis) for r in last.itertuples()),
+                title=f"Same-index selection at {fmt_date(last.index[-1])}"))
     section = Section("rotation", "Rotation model: rise vs crowding", lead, (), tuple(tables), tuple(charts))
     if output.timing is None:
         return (section,)
     return timing_section(output.timing, context, signal=signal), section
+
+
+def same_index_note(same: pd.DataFrame) -> str:
+    """One sentence on the same-index step: how often it left an ETF out and how groups were formed."""
+    if not len(same):
+        return " Same-index selection: no two placed ETFs tracked one index on any rebalance day."
+    by_corr = sorted(set(same.loc[same["group"].str.contains("corr"), "dropped"]))
+    text = (f" Same-index selection: among placed ETFs tracking one index only the larger scale at the decision "
+            f"date is eligible; it left an ETF out {len(same)} times, on {same.index.nunique()} rebalance days.")
+    if by_corr:
+        text += f" Tracked index unknown for {', '.join(by_corr)}: grouped by daily return correlation."
+    merged = sorted(set(same.loc[same["group"].str.contains(" ~ "), "group"]))
+    if merged:
+        text += f" Indices grouped by return correlation (similar_corr): {'; '.join(merged)}."
+    return text
 
 
 MODEL = Model(kind="rotation", title="Rotation — rise vs crowding quadrants",

@@ -461,6 +461,28 @@ def quadrant_scatter(table: pd.DataFrame, names: Mapping[str, str] | None = None
     return fig
 
 
+def flow_scatter(rows: Iterable[Mapping[str, Any]], names: Mapping[str, str] | None = None,
+                 title: str = "Net creation vs return") -> Any:
+    """Net creation flow (x, 亿元 from CNY) versus the return over the same sessions (y, decimal), one labelled point per ETF."""
+    go = _go()
+    rows = [r for r in rows if r.get("flow_20d") is not None and r.get("return_20d") is not None]
+    fig = go.Figure(go.Scatter(
+        x=[r["flow_20d"] / 1e8 for r in rows], y=[r["return_20d"] for r in rows], mode="markers+text",
+        text=[label((names or {}).get(r["symbol"], "") or r["symbol"]) for r in rows], textposition="top center",
+        textfont=dict(size=10), customdata=[f"{symbol_label(r['symbol'], names)} (to {r['flow_date']})" for r in rows],
+        hovertemplate="%{customdata}<br>flow %{x:,.2f} 亿元 · return %{y:.1%}<extra></extra>",
+        marker=dict(size=9, color=[QUADRANT_COLOR[2] if r["flow_20d"] >= 0 else QUADRANT_COLOR[4] for r in rows],
+                    opacity=0.85),
+        showlegend=False))
+    fig.add_vline(x=0, line=dict(color="#555", width=1, dash="dash"))
+    fig.add_hline(y=0, line=dict(color="#555", width=1, dash="dash"))
+    _layout(fig, label(title), height=480, legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="net creation (亿元, + creation / − redemption)")
+    fig.update_yaxes(title_text="return over the same sessions", tickformat=".0%")
+    return fig
+
+
 def holdings_figure(weights: pd.DataFrame, names: Mapping[str, str] | None = None) -> Any:
     """Stacked area of the actual weight of each symbol ever held (decimal share of equity).
 

@@ -56,6 +56,36 @@ def market_rows(m: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _yi(value: Any) -> str:
+    """CNY as signed 亿元 with two decimals."""
+    v = number_or_none(value)
+    return "—" if v is None else f"{v / 1e8:+,.2f}"
+
+
+def flows_note(flows: Mapping[str, Any] | None) -> str:
+    """What the flows panel covers, in one sentence."""
+    if not flows:
+        return "No shares data."
+    span = flows.get("shares_dates")
+    cover = f"official shares cover {span[0]} to {span[1]}" if span else "no official shares stored"
+    if not flows["rows"]:
+        return f"No {flows['sessions']}-session flow is known up to this date ({cover})."
+    dates = sorted({r["flow_date"] for r in flows["rows"]})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    returns = sum(r["return_20d"] is not None for r in flows["rows"])
+    return (f"Net creation (+) / redemption (−) over {flows['sessions']} sessions to {when} = Σ Δshares × close, "
+            f"亿元, from official shares ({cover}); {len(flows['rows'])} of "
+            f"{len(flows['rows']) + len(flows['missing'])} ETFs known, {returns} with closes over those sessions "
+            "(the scatter).")
+
+
+def flow_tables(flows: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """``(title, rows)`` of the largest creations and redemptions."""
+    by_code = {r["symbol"]: r for r in flows["rows"]}
+    return [(title, [by_code[c] for c in flows[key]]) for title, key in
+            (("Largest net creations", "creations"), ("Largest net redemptions", "redemptions")) if flows[key]]
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The report as Markdown (deterministic: no generation time)."""
     m = report["market"]
@@ -82,6 +112,13 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             r["symbol"], r["name"], "—" if r["close"] is None else f"{r['close']:.3f}", _pct(r["week_return"], signed=True),
             _pct(r["distance"], signed=True), r["regime"] or "—", _pct(r["rise"], 1),
             "—" if r["crowding"] is None else f"{r['crowding']:.2f}", quadrant)) + " |")
+    flows = report.get("flows")
+    lines += ["", "## Flows", "", flows_note(flows)]
+    for title, rows in flow_tables(flows) if flows else []:
+        lines += ["", f"{title}:", "", "| code | name | flow 亿元 | to | return | scale 亿元 |", "|---|---|--:|---|--:|--:|"]
+        lines += ["| " + " | ".join(_md(x) for x in (r["symbol"], r["name"], _yi(r["flow_20d"]), r["flow_date"],
+                                                      _pct(r["return_20d"], 1, True), _yi(r["scale"]).lstrip("+")))
+                  + " |" for r in rows]
     if report.get("warnings"):
         lines += ["", "## Warnings", ""] + [f"- {_md(w)}" for w in report["warnings"]]
     lines += ["", f"Data fingerprint: `{report['data_fingerprint']}`", ""]
@@ -109,7 +146,13 @@ def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None) -
         fig = charts.quadrant_scatter(frame, names, report.get("rise_median"),
                                       title=f"Rise vs crowding on {report['as_of']} ({len(rows)} ETFs)")
         chart, figs = figure_html(fig, "chart-weekly-quadrants"), [fig]
+    flows, flow_chart = report.get("flows"), None
+    if flows and flows["rows"]:
+        fig = charts.flow_scatter(flows["rows"], names, title=f"{flows['sessions']}-session net creation vs return")
+        flow_chart = figure_html(fig, "chart-weekly-flows")
+        figs.append(fig)
     return environment().get_template("weekly.html.j2").render(
         title=f"Weekly signal report {report['as_of']}", report=report, market=report["market"],
-        rows=rows, chart=chart, pct=_pct,
+        rows=rows, chart=chart, pct=_pct, flows=flows, flow_chart=flow_chart, flows_note=flows_note(flows),
+        flow_tables=flow_tables(flows) if flows else [], yi=_yi,
         quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(figs), version=report["version"], generated=generated_at(now))
