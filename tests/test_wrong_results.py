@@ -223,3 +223,29 @@ def test_a_backtest_result_prints_as_one_line():
 
     text = repr(run_strategy(MA))
     assert text.startswith("<BacktestResult ma_timing: 562800, 2022-03-28..2026-09-24") and "\n" not in text
+
+
+def test_coverage_of_a_universe_by_hand():
+    from quantkit.models.rotation import universe_coverage
+
+    days = pd.bdate_range("2024-01-01", periods=6)
+    bars = {"A": pd.DataFrame({"close": 1.0}, index=days),            # every day
+            "B": pd.DataFrame({"close": 1.0}, index=days[:3]),        # ends after day 3
+            "C": pd.DataFrame({"close": 1.0}, index=days[2:])}        # listed on day 3
+    # listed: 2, 2, 3, 3, 3, 3 ; with a bar: 2, 2, 3, 2, 2, 2
+    assert universe_coverage(bars).tolist() == pytest.approx([1.0, 1.0, 1.0, 2 / 3, 2 / 3, 2 / 3], abs=1e-15)
+
+
+def test_an_open_rotation_window_ends_where_the_universe_thins_out(caplog):
+    from quantkit import load_prices, run_strategy
+    from quantkit.data.universe import THEME_ETFS
+
+    last_bars = pd.Series({s: load_prices(s).index[-1] for s in THEME_ETFS})
+    with caplog.at_level("WARNING", logger="quantkit"):
+        result = run_strategy(ROOT / "strategies" / "quadrant_rotation.toml", start="2025-06-02")
+    # 32 of the 35 theme ETFs have bars to 2026-05-07; after it fewer than 80 % do
+    assert (last_bars >= pd.Timestamp("2026-05-07")).sum() == 32 and last_bars.max() > pd.Timestamp("2026-05-07")
+    assert result.end == pd.Timestamp("2026-05-07")
+    assert "the window ends 2026-05-07, where the universe's data thins out" in caplog.text
+    later = run_strategy(ROOT / "strategies" / "quadrant_rotation.toml", start="2025-06-02", end="2026-06-30")
+    assert later.end == pd.Timestamp("2026-06-30")  # an explicit end is kept

@@ -204,6 +204,13 @@ def run_strategy(strategy: Strategy | str | Path, etf: str | None = None, start:
     symbols = select_symbols(strategy, etf)
     full = {c: load_prices(c) for c in symbols}
     s, e = check_window(full, start, end)
+    if e is None and model.window_end is not None:
+        e = model.window_end(full, **strategy.params)
+        last = max(f.index[-1] for f in full.values())
+        if e is not None and e < last:
+            logging.getLogger("quantkit.backtest").warning(
+                f"the window ends {e.date()}, where the universe's data thins out (the last bar is {last.date()}); "
+                "set --end to go further")
     if s is None and model.window_start is not None:
         s = model.window_start(min(f.index[0] for f in full.values()), **strategy.params)
         if e is not None and s > e:

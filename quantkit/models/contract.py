@@ -204,7 +204,9 @@ class Model:
     ``run(inputs, calendar, **sections)`` → typed output with ``weights``;
     ``report(output, context, **sections)`` → :class:`Section` (``context``: a
     :class:`ReportContext`). ``trades_one`` says whether the model trades exactly one ETF (timing,
-    position) or a universe (rotation). ``window_start(first_session, **sections)`` optionally
+    position) or a universe (rotation). ``window_end(traded_bars, **sections)`` optionally gives the
+    last session of a window left open by the user (e.g. where a universe's data thins out).
+    ``window_start(first_session, **sections)`` optionally
     gives the first session of a window left open by the user (e.g. when crowding history starts).
 
     ``run`` receives ``days``: the rebalance days of the window (decisions off those days are
@@ -219,3 +221,4 @@ class Model:
     report: Callable[..., Section]
     trades_one: bool = True
     window_start: Callable[..., Any] | None = None
+    window_end: Callable[..., Any] | None = None

@@ -70,6 +70,8 @@ class RotationParams:
     similar_corr: float | None = param(None, "also group ETFs of different tracked indices whose daily returns over "
                                              "the lookback correlate at least this much (unset: same index only)",
                                        "number")
+    min_coverage: float = param(0.8, "an open window ends at the last session on which at least this share of the "
+                                     "listed universe has a bar (decimal)")
 
     def __post_init__(self) -> None:
         check_window(self.lookback, "lookback")
@@ -82,7 +84,7 @@ class RotationParams:
         for name in ("timing_overlay", "same_index"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        for name in ("same_index_corr", "similar_corr"):
+        for name in ("same_index_corr", "similar_corr", "min_coverage"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not 0 < float(value) <= 1):
                 raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
@@ -434,6 +436,23 @@ def _same_index(inputs: ModelInputs, close: pd.DataFrame, day: pd.Timestamp, tab
     return same_index_step(table, groups, scale, tracking)
 
 
+def universe_coverage(bars: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """Share of the universe's listed symbols (first bar on or before the day) with a bar on each session (decimal)."""
+    calendar = pd.DatetimeIndex(sorted(set().union(*(f.index for f in bars.values())))) if bars else \
+        pd.DatetimeIndex([])
+    have = pd.DataFrame({s: calendar.isin(f.index) for s, f in bars.items()}, index=calendar)
+    listed = pd.DataFrame({s: calendar >= f.index[0] for s, f in bars.items() if len(f)}, index=calendar)
+    return (have.sum(axis=1) / listed.sum(axis=1).clip(lower=1)).rename("coverage")
+
+
+def _window_end(bars: Mapping[str, pd.DataFrame], *, rotation: RotationParams, **_) -> pd.Timestamp | None:
+    """The last session on which at least ``min_coverage`` of the listed universe has a bar: past it the
+    quadrants would rank a remnant of the universe (symbols' data end at different dates)."""
+    coverage = universe_coverage(bars)
+    covered = coverage.index[coverage >= rotation.min_coverage]
+    return covered[-1] if len(covered) else None
+
+
 def _window_start(first: pd.Timestamp, *, rotation: RotationParams, **_) -> pd.Timestamp:
     """Crowding percentiles start at ``history_start``: no ETF can be placed before it."""
     return max(first, pd.Timestamp(rotation.history_start))
@@ -557,4 +576,5 @@ def same_index_note(same: pd.DataFrame) -> str:
 
 MODEL = Model(kind="rotation", title="Rotation — rise vs crowding quadrants",
               sections={"rotation": RotationParams, "signal": TimingParams, "weights": RegimeWeights},
-              needs=_needs, run=_run, report=rotation_section, trades_one=False, window_start=_window_start)
+              needs=_needs, run=_run, report=rotation_section, trades_one=False, window_start=_window_start,
+              window_end=_window_end)
