@@ -65,7 +65,7 @@ def load_inputs(model: Model, params: Mapping[str, Any], symbols: tuple[str, ...
     leaves out members without a bar by ``end`` (listed later); a single-ETF model refuses.
     """
     from quantkit.data.api import load_prices, load_valuation
-    from quantkit.data.etf_meta import load_shares
+    from quantkit.data.etf_meta import load_shares, tracked_index_bars
 
     loaded = dict(prices or {})
     traded = {s: _cut(loaded[s] if s in loaded else load_prices(s), end) for s in symbols}
@@ -79,7 +79,8 @@ def load_inputs(model: Model, params: Mapping[str, Any], symbols: tuple[str, ...
     for need in model.needs(symbols, **params):
         key = (need.kind, need.symbol)
         if key not in cache:
-            loader = {"valuation": load_valuation, "shares": load_shares}.get(need.kind, load_prices)
+            loader = {"valuation": load_valuation, "shares": load_shares,
+                      "tracked_index": tracked_index_bars}.get(need.kind, load_prices)
             cache[key] = _cut(loader(need.symbol), end)
         data[need.role] = cache[key]
     return ModelInputs(traded, data)

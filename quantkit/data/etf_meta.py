@@ -98,12 +98,16 @@ def trackers(index_code: str) -> list[str]:
     return sorted(table.index[table["index_code"] == index_code]) if len(table) else []
 
 
-def has_prices(code: str) -> bool:
-    """Whether the store or the snapshot holds price bars of ``code``."""
-    from quantkit.data.api import default_sources
+def tracked_index_bars(code: str) -> pd.DataFrame:
+    """Bars of the index ``code`` tracks (``attrs['symbol']`` its code); an empty frame when the
+    index is unknown or no bars of it are stored."""
+    from quantkit.data.api import default_sources, load_prices
 
+    index = tracked_index(code)
     src = default_sources()
-    return (src.store.entry(code, "prices") or src.snapshot.entry(code, "prices")) is not None
+    if index is None or (src.store.entry(index, "prices") or src.snapshot.entry(index, "prices")) is None:
+        return pd.DataFrame(columns=["close"], index=pd.DatetimeIndex([], name="date"))
+    return load_prices(index)
 
 
 def _snapshot_bars(code: str) -> pd.DataFrame | None:

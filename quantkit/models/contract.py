@@ -98,8 +98,9 @@ def section_dict(params: Any) -> dict:
 
 @dataclass(frozen=True)
 class Need:
-    """One input a model reads: ``kind`` ``prices`` (canonical bars), ``valuation`` (pe/pb) or
-    ``shares`` (shares outstanding, :func:`quantkit.data.etf_meta.load_shares`) of ``symbol``, made
+    """One input a model reads: ``kind`` ``prices`` (canonical bars), ``valuation`` (pe/pb),
+    ``shares`` (shares outstanding, :func:`quantkit.data.etf_meta.load_shares`) or
+    ``tracked_index`` (bars of the index the ETF tracks; empty when unknown) of ``symbol``, made
     available to the model under ``role`` (``signal``, ``market``, ``valuation`` …)."""
 
     role: str

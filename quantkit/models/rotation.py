@@ -401,11 +401,8 @@ def _needs(traded: tuple[str, ...], *, rotation: RotationParams, signal: TimingP
            weights: RegimeWeights) -> tuple[Need, ...]:
     needs = [Need("market", signal.signal_code(traded[0], default=DEFAULT_MARKET))]
     if rotation.same_index:
-        from quantkit.data import etf_meta
-
         needs += [Need(f"shares {s}", s, "shares") for s in traded]
-        indices = sorted({i for s in traded if (i := etf_meta.tracked_index(s)) and etf_meta.has_prices(i)})
-        needs += [Need(f"index {i}", i) for i in indices]
+        needs += [Need(f"index of {s}", s, "tracked_index") for s in traded]
     return tuple(needs)
 
 
@@ -431,8 +428,9 @@ def _same_index(inputs: ModelInputs, close: pd.DataFrame, day: pd.Timestamp, tab
     known = [v for v in scale.values() if not np.isnan(v)]
     if len(known) < len(scale) or len(set(known)) < len(known):  # scale does not decide everywhere
         for s in shared:
-            idx = inputs.data.get(f"index {index_of[s]}")
-            tracking[s] = etf_meta.tracking_error(past[s], idx["close"].loc[:day]) if idx is not None else np.nan
+            idx = inputs.data.get(f"index of {s}")
+            tracking[s] = etf_meta.tracking_error(past[s], idx["close"].loc[:day]) if idx is not None and len(idx) \
+                else np.nan
     return same_index_step(table, groups, scale, tracking)
 
 
