@@ -169,6 +169,29 @@ def parse_grid(items: Iterable[str]) -> dict[str, list]:
     return grid
 
 
+def check_grid_keys(grid: Mapping[str, Sequence]) -> None:
+    """ConfigError naming any grid key that is not a timing parameter."""
+    unknown = set(grid) - set(GRID_KEYS)
+    if unknown:
+        raise ConfigError(f"grid: unknown parameter(s) {', '.join(sorted(unknown))} (expected: {', '.join(GRID_KEYS)})")
+
+
+def timing_sweep_plan(strategy: Strategy | str | Path, grid: Mapping[str, Sequence],
+                      overrides: Iterable[str] = ()) -> tuple[Strategy, dict[str, list]]:
+    """The timing strategy a sweep runs and its whole grid (names missing from ``grid`` keep the
+    strategy's values; windows as int, bands as float); ConfigError for anything a sweep cannot model."""
+    if not isinstance(strategy, Strategy):
+        strategy = load_strategy(strategy, overrides)
+    if strategy.model is not timing.MODEL:
+        raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
+    sig: TimingParams = strategy.params["signal"]
+    if sig.trend_line is not None:
+        raise ConfigError("sweep does not model the profit-effect demotion; unset [signal] trend_line")
+    check_grid_keys(grid)
+    return strategy, {key: [float(v) if key == "band" else int(v) for v in grid.get(key, [getattr(sig, key)])]
+                      for key in GRID_KEYS}
+
+
 def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence], etf: str | None = None,
                    start=None, end=None, n_splits: int | None = None, overrides: Iterable[str] = ()) -> SweepResult:
     """:func:`sweep_timing` of a timing strategy (object or TOML path) over ``grid``.
@@ -178,14 +201,8 @@ def sweep_strategy(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
     """
     from quantkit.data.api import load_prices
 
-    if not isinstance(strategy, Strategy):
-        strategy = load_strategy(strategy, overrides)
-    if strategy.model is not timing.MODEL:
-        raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
+    strategy, grid = timing_sweep_plan(strategy, grid, overrides)
     sig: TimingParams = strategy.params["signal"]
-    if sig.trend_line is not None:
-        raise ConfigError("sweep does not model the profit-effect demotion; unset [signal] trend_line")
-    grid = {key: list(grid.get(key, [getattr(sig, key)])) for key in GRID_KEYS} | dict(grid)
     (symbol,) = select_symbols(strategy, etf)
     prices = load_prices(symbol)
     start, end = check_window({symbol: prices}, start, end)
@@ -215,9 +232,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     from quantkit.backtest.engine import market_arrays, simulate
     from quantkit.models.timing import weight_grid
 
-    unknown = set(grid) - set(GRID_KEYS)
-    if unknown:
-        raise ConfigError(f"grid: unknown parameter(s) {', '.join(sorted(unknown))} (expected: {', '.join(GRID_KEYS)})")
+    check_grid_keys(grid)
     if execution.cash_rate > 0:
         raise ConfigError("sweep does not model cash interest: set execution.cash_rate=0")
     values = {k: list(grid.get(k, [getattr(TimingParams, k)])) for k in GRID_KEYS}

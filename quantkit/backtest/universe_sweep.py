@@ -50,8 +50,8 @@ import pandas as pd
 from quantkit.backtest import metrics as M
 from quantkit.backtest.inference import PBOResult
 from quantkit.backtest.params import CostParams, ExecutionParams
-from quantkit.backtest.strategy_file import Strategy, load_strategy
-from quantkit.backtest.sweep import GRID_KEYS
+from quantkit.backtest.strategy_file import Strategy
+from quantkit.backtest.sweep import timing_sweep_plan
 from quantkit.errors import ConfigError, QuantkitError
 from quantkit.models.timing import RegimeWeights
 
@@ -462,8 +462,6 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
     holds the partition files a rerun reuses. ETFs that cannot be swept (no data in the window,
     history shorter than a long window) are listed in ``skipped``.
     """
-    from quantkit.models import timing
-
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
@@ -472,18 +470,7 @@ def sweep_universe(strategy: Strategy | str | Path, grid: Mapping[str, Sequence]
         raise ConfigError("a Dask client, scheduler or worker count needs engine=\"dask\"")
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be ≥ 1, got {chunk_size}")
-    unknown = set(grid) - set(GRID_KEYS)
-    if unknown:
-        raise ConfigError(f"grid: unknown parameter(s) {', '.join(sorted(unknown))} (expected: {', '.join(GRID_KEYS)})")
-    if not isinstance(strategy, Strategy):
-        strategy = load_strategy(strategy, overrides)
-    if strategy.model is not timing.MODEL:
-        raise ConfigError(f"sweep runs timing strategies (kind = \"timing\"), not {strategy.kind!r}")
-    sig = strategy.params["signal"]
-    if sig.trend_line is not None:
-        raise ConfigError("sweep does not model the profit-effect demotion; unset [signal] trend_line")
-    full = {key: [float(v) if key == "band" else int(v) for v in grid.get(key, [getattr(sig, key)])]
-            for key in GRID_KEYS}
+    strategy, full = timing_sweep_plan(strategy, grid, overrides)
     codes = _codes(universe)
     out = Path(out_dir) if out_dir is not None else default_out_dir(strategy.name)
     pdir = out / "partitions"
