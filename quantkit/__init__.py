@@ -10,32 +10,24 @@ from quantkit._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    # data
-    "load_prices": "quantkit.data.api", "load_valuation": "quantkit.data.api", "fetch": "quantkit.data.api",
-    "list_data": "quantkit.data.api", "import_file": "quantkit.data.api", "name_of": "quantkit.data.api",
-    "normalize_symbol": "quantkit.data.symbols", "Symbol": "quantkit.data.symbols",
-    # models
-    "timing_regime": "quantkit.models", "profit_effect": "quantkit.models",
-    "valuation_percentile": "quantkit.models", "valuation_state": "quantkit.models",
-    "position_weight": "quantkit.models", "position_weights": "quantkit.models",
-    "market_state": "quantkit.models", "quadrants": "quantkit.models", "select_rotation": "quantkit.models",
-    "effective_regime": "quantkit.models", "POSITION_MATRIX": "quantkit.models", "quadrant_tables": "quantkit.models",
-    "TimingParams": "quantkit.models", "MarketParams": "quantkit.models", "RotationParams": "quantkit.models",
-    "RegimeWeights": "quantkit.models", "register_model": "quantkit.models.registry",
-    # use cases
-    "load_market_state": "quantkit.app.signal", "load_rotation_inputs": "quantkit.app.signal",
-    "signal": "quantkit.app.signal", "build_weekly": "quantkit.app.weekly",
-    "etf_info": "quantkit.app.etf", "etf_peers": "quantkit.app.etf",
-    # backtest
-    "run_backtest": "quantkit.backtest", "BacktestResult": "quantkit.backtest",
-    "load_strategy": "quantkit.backtest", "run_strategy": "quantkit.backtest", "sweep_timing": "quantkit.backtest",
-    "sweep_strategy": "quantkit.backtest", "sweep_universe": "quantkit.backtest",
-    # reports
-    "write_html": "quantkit.report",
-    # errors
-    "QuantkitError": "quantkit.errors",
+#: module → the public names it provides
+_MODULES = {
+    "quantkit.data.api": ("load_prices", "load_valuation", "fetch", "list_data", "import_file", "name_of"),
+    "quantkit.data.symbols": ("normalize_symbol", "Symbol"),
+    "quantkit.models": ("timing_regime", "profit_effect", "valuation_percentile", "valuation_state", "position_weight",
+                        "position_weights", "market_state", "quadrants", "select_rotation", "effective_regime",
+                        "POSITION_MATRIX", "quadrant_tables", "TimingParams", "MarketParams", "RotationParams",
+                        "RegimeWeights"),
+    "quantkit.models.registry": ("register_model",),
+    "quantkit.app.signal": ("load_market_state", "load_rotation_inputs", "signal"),
+    "quantkit.app.weekly": ("build_weekly",),
+    "quantkit.app.etf": ("etf_info", "etf_peers"),
+    "quantkit.backtest": ("run_backtest", "BacktestResult", "load_strategy", "run_strategy", "sweep_timing",
+                          "sweep_strategy", "sweep_universe"),
+    "quantkit.report": ("write_html",),
+    "quantkit.errors": ("QuantkitError",),
 }
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = ["__version__", *_EXPORTS]
 __getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
