@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from quantkit.data import etf_meta
+from quantkit.display import number_or_none
 from quantkit.data.symbols import etf_symbol
 from quantkit.errors import DataUnavailableError
 
@@ -21,10 +22,6 @@ FEE_UNKNOWN = "unknown"
 
 def _day(ts: pd.Timestamp | None) -> str | None:
     return None if ts is None or pd.isna(ts) else ts.strftime("%Y-%m-%d")
-
-
-def _num(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 @dataclass(frozen=True)
@@ -99,9 +96,9 @@ def etf_info(code: str) -> EtfInfo:
 
     return EtfInfo(
         code=sym, name=name, company=field("company"), exchange=field("exchange"), index_code=index_code,
-        index_name=field("index_name"), shares=_num(facts.shares), shares_official=facts.official,
-        shares_date=_day(facts.shares_date), price=_num(facts.price), scale=_num(facts.scale),
-        flow_5d=_num(facts.flow_5d), flow_20d=_num(facts.flow_20d), flow_date=_day(facts.flow_date),
+        index_name=field("index_name"), shares=number_or_none(facts.shares), shares_official=facts.official,
+        shares_date=_day(facts.shares_date), price=number_or_none(facts.price), scale=number_or_none(facts.scale),
+        flow_5d=number_or_none(facts.flow_5d), flow_20d=number_or_none(facts.flow_20d), flow_date=_day(facts.flow_date),
         prices_first_date=_day(bars.index[0]) if bars is not None and len(bars) else None,
         prices_last_date=_day(bars.index[-1]) if bars is not None and len(bars) else None,
         tracking_error=te, tracking_error_dates=te_dates)

@@ -18,6 +18,7 @@ from quantkit.data.api import load_panel, load_prices, load_valuation, name_of
 from quantkit.data.calendar import session_on_or_before, today
 from quantkit.data.symbols import etf_symbol, normalize_symbol
 from quantkit.data.universe import THEME_ETFS
+from quantkit.display import number_or_none
 from quantkit.models.position import MarketParams, market_state
 from quantkit.models.rotation import DEFAULT_MARKET, quadrants
 from quantkit.models.timing import profit_effect, timing_regime
@@ -79,10 +80,6 @@ class Signal:
         return asdict(self)
 
 
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
 def _text(value) -> str | None:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
@@ -124,10 +121,10 @@ def market_signal(as_of: pd.Timestamp, index: str = DEFAULT_MARKET,
     close = frame["close"]
     return MarketSignal(
         index=idx, name=name_of(idx), date=str(close.index[-1].date()), close=float(state["close"]),
-        regime=_text(state["regime"]), distance=_num(state["distance"]), profit_effect=_num(state["profit_effect"]),
+        regime=_text(state["regime"]), distance=number_or_none(state["distance"]), profit_effect=number_or_none(state["profit_effect"]),
         effective_regime=_text(state["effective_regime"]), valuation_index=normalize_symbol(valuation_index).code,
-        pe_percentile=_num(state["pe_percentile"]), pb_percentile=_num(state["pb_percentile"]),
-        valuation=_text(state["valuation"]), position=_num(state["position"]),
+        pe_percentile=number_or_none(state["pe_percentile"]), pb_percentile=number_or_none(state["pb_percentile"]),
+        valuation=_text(state["valuation"]), position=number_or_none(state["position"]),
     )
 
 
@@ -217,11 +214,11 @@ def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:
     timing = timing_regime(close).iloc[-1]
     row = table.loc[code] if code in table.index else None
     return {
-        "close": float(close.iloc[-1]), "ma_short": _num(timing["ma_short"]), "ma_long": _num(timing["ma_long"]),
-        "distance": _num(timing["distance"]), "regime": _text(timing["regime"]),
-        "profit_effect": _num(profit_effect(close).iloc[-1]),
-        "rise": None if row is None else _num(row["rise"]),
-        "crowding": None if row is None else _num(row["crowding"]),
+        "close": float(close.iloc[-1]), "ma_short": number_or_none(timing["ma_short"]), "ma_long": number_or_none(timing["ma_long"]),
+        "distance": number_or_none(timing["distance"]), "regime": _text(timing["regime"]),
+        "profit_effect": number_or_none(profit_effect(close).iloc[-1]),
+        "rise": None if row is None else number_or_none(row["rise"]),
+        "crowding": None if row is None else number_or_none(row["crowding"]),
         "quadrant": None if row is None or pd.isna(row["quadrant"]) else int(row["quadrant"]),
         "quadrant_reason": "" if row is None else str(row.get("reason", "") or ""),
     }
@@ -251,6 +248,6 @@ def flow_state(code: str, day: pd.Timestamp) -> dict:
     def ymd(ts: pd.Timestamp | None) -> str | None:
         return None if ts is None else str(ts.date())
 
-    return {"tracked_index": etf_meta.tracked_index(code), "shares": _num(f.shares), "shares_date": ymd(f.shares_date),
-            "shares_official": f.official, "scale": _num(f.scale), "flow_5d": _num(f.flow_5d),
-            "flow_20d": _num(f.flow_20d), "flow_date": ymd(f.flow_date)}
+    return {"tracked_index": etf_meta.tracked_index(code), "shares": number_or_none(f.shares), "shares_date": ymd(f.shares_date),
+            "shares_official": f.official, "scale": number_or_none(f.scale), "flow_5d": number_or_none(f.flow_5d),
+            "flow_20d": number_or_none(f.flow_20d), "flow_date": ymd(f.flow_date)}

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from quantkit.display import json_text, number_or_none
+from quantkit.display import fmt_pct, json_text, number_or_none
 
 QUADRANT_SHORT = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
 
@@ -30,11 +30,6 @@ def sorted_watchlist(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any
     return sorted(rows, key=key)
 
 
-def _pct(value: Any, digits: int = 2, signed: bool = False) -> str:
-    v = number_or_none(value)
-    return "—" if v is None else f"{v * 100:{'+' if signed else ''}.{digits}f}%"
-
-
 def _md(text: Any) -> str:
     """Text safe inside a Markdown table cell: no markup, no HTML (``<`` ``>`` ``&`` as entities)."""
     text = str(text if text is not None else "—")
@@ -47,12 +42,12 @@ def _md(text: Any) -> str:
 def market_rows(m: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(label, value)`` rows of the market state for the Markdown and HTML outputs."""
     return [
-        ("regime (MA20 / MA120 distance)", f"{m.get('regime') or 'insufficient history'} ({_pct(m.get('distance'), signed=True)})"),
-        ("profit effect (close / SMA30 − 1)", _pct(m.get("profit_effect"), signed=True)),
+        ("regime (MA20 / MA120 distance)", f"{m.get('regime') or 'insufficient history'} ({fmt_pct(m.get('distance'), signed=True)})"),
+        ("profit effect (close / SMA30 − 1)", fmt_pct(m.get("profit_effect"), signed=True)),
         ("regime for sizing", m.get("effective_regime") or "—"),
-        (f"PE / PB percentile ({m.get('valuation_index')})", f"{_pct(m.get('pe_percentile'), 1)} / {_pct(m.get('pb_percentile'), 1)}"),
+        (f"PE / PB percentile ({m.get('valuation_index')})", f"{fmt_pct(m.get('pe_percentile'), 1)} / {fmt_pct(m.get('pb_percentile'), 1)}"),
         ("valuation", m.get("valuation") or "—"),
-        ("suggested equity position", _pct(m.get("position"), 0)),
+        ("suggested equity position", fmt_pct(m.get("position"), 0)),
     ]
 
 
@@ -102,22 +97,22 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     else:
         lines += [f"- {_md(c['text'])}" for c in report["changes"]]
     lines += ["", "## Watchlist", "",
-              f"Quadrants split at the median rise ({_pct(report.get('rise_median'), 1)}) and crowding 0.5; "
+              f"Quadrants split at the median rise ({fmt_pct(report.get('rise_median'), 1)}) and crowding 0.5; "
               "rise over 243 sessions; week = last 5 sessions.", "",
               "| code | name | close | week | MA distance | regime | rise | crowding | quadrant |",
               "|---|---|--:|--:|--:|---|--:|--:|---|"]
     for r in sorted_watchlist(report["watchlist"]):
         quadrant = QUADRANT_SHORT.get(r["quadrant"], "—") if r["quadrant"] else (r.get("quadrant_reason") or "—")
         lines.append("| " + " | ".join(_md(x) for x in (
-            r["symbol"], r["name"], "—" if r["close"] is None else f"{r['close']:.3f}", _pct(r["week_return"], signed=True),
-            _pct(r["distance"], signed=True), r["regime"] or "—", _pct(r["rise"], 1),
+            r["symbol"], r["name"], "—" if r["close"] is None else f"{r['close']:.3f}", fmt_pct(r["week_return"], signed=True),
+            fmt_pct(r["distance"], signed=True), r["regime"] or "—", fmt_pct(r["rise"], 1),
             "—" if r["crowding"] is None else f"{r['crowding']:.2f}", quadrant)) + " |")
     flows = report.get("flows")
     lines += ["", "## Flows", "", flows_note(flows)]
     for title, rows in flow_tables(flows) if flows else []:
         lines += ["", f"{title}:", "", "| code | name | flow 亿元 | to | return | scale 亿元 |", "|---|---|--:|---|--:|--:|"]
         lines += ["| " + " | ".join(_md(x) for x in (r["symbol"], r["name"], _yi(r["flow_20d"]), r["flow_date"],
-                                                      _pct(r["return_20d"], 1, True), _yi(r["scale"]).lstrip("+")))
+                                                      fmt_pct(r["return_20d"], 1, True), _yi(r["scale"]).lstrip("+")))
                   + " |" for r in rows]
     if report.get("warnings"):
         lines += ["", "## Warnings", ""] + [f"- {_md(w)}" for w in report["warnings"]]
@@ -153,6 +148,6 @@ def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None) -
         figs.append(fig)
     return environment().get_template("weekly.html.j2").render(
         title=f"Weekly signal report {report['as_of']}", report=report, market=report["market"],
-        rows=rows, chart=chart, pct=_pct, flows=flows, flow_chart=flow_chart, flows_note=flows_note(flows),
+        rows=rows, chart=chart, pct=fmt_pct, flows=flows, flow_chart=flow_chart, flows_note=flows_note(flows),
         flow_tables=flow_tables(flows) if flows else [], yi=_yi,
         quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(figs), version=report["version"], generated=generated_at(now))
