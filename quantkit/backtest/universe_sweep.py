@@ -64,7 +64,7 @@ CHUNK_SIZE = 400
 RETRIES = 2
 TOP_DECILE = 0.10
 #: bump when the partition file layout or its content changes
-FORMAT = 1
+FORMAT = 2
 _META = b"quantkit.universe_sweep"
 
 
@@ -184,25 +184,16 @@ def grid_chunks(grid: Mapping[str, Sequence], chunk_size: int = CHUNK_SIZE) -> l
     return [{"short": c, "long": list(grid["long"]), "band": list(grid["band"])} for c in chunks]
 
 
-def _hash_frame(h: "hashlib._Hash", data: pd.DataFrame | pd.Series | None) -> None:
-    if data is None:
-        h.update(b"none")
-        return
-    frame = data.to_frame() if isinstance(data, pd.Series) else data
-    h.update(json.dumps([str(c) for c in frame.columns]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-
-
 def partition_key(symbol: str, bars: pd.DataFrame, signal_close: pd.Series | None, spec: SweepSpec,
                   chunk_grid: Mapping) -> str:
     """SHA-256 (hex) of one partition's inputs: data, whole grid, chunk and strategy settings."""
     from quantkit import __version__
+    from quantkit.backtest.engine import data_fingerprint
 
+    frames = {symbol: bars} | ({} if signal_close is None else {"signal close": signal_close.to_frame("close")})
     h = hashlib.sha256()
     h.update(json.dumps({"format": FORMAT, "version": __version__, "symbol": symbol, "chunk": dict(chunk_grid),
-                         "spec": asdict(spec)}, sort_keys=True, default=str).encode())
-    _hash_frame(h, bars)
-    _hash_frame(h, signal_close)
+                         "spec": asdict(spec), "data": data_fingerprint(frames)}, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
