@@ -230,12 +230,14 @@ def test_sweep_pbo_matches_brute_force_cscv(small_sweep):
         sd = x.std(axis=0, ddof=1)
         return np.where(sd > 1e-12 * np.abs(x).max(), x.mean(axis=0) / np.where(sd > 0, sd, 1), 0.0)
 
-    logits = []
+    logits, is_best, oos_best = [], [], []
     for ins in combinations(range(16), 8):
         is_rows = np.concatenate([blocks[i] for i in ins])
         oos_rows = np.concatenate([blocks[i] for i in range(16) if i not in ins])
         star = int(np.argmax(sharpe(is_rows)))
         oos = sharpe(oos_rows)
+        is_best.append(sharpe(is_rows)[star] * math.sqrt(PERIODS))
+        oos_best.append(oos[star] * math.sqrt(PERIODS))
         close = np.isclose(oos, oos[star], rtol=1e-9, atol=1e-15)
         rank = (oos[~close] < oos[star]).sum() + (close.sum() + 1) / 2
         omega = rank / (a.shape[1] + 1)
@@ -244,7 +246,9 @@ def test_sweep_pbo_matches_brute_force_cscv(small_sweep):
     assert p.n_splits == 12870 and p.n_blocks == 16
     np.testing.assert_allclose(p.logits, logits, rtol=1e-9, atol=1e-9)
     assert p.pbo == pytest.approx(np.mean(np.array(logits) <= 0))
-    slope, intercept = np.polyfit(p.is_sharpe, p.oos_sharpe, 1)
+    np.testing.assert_allclose(p.is_sharpe, is_best, rtol=1e-9)
+    np.testing.assert_allclose(p.oos_sharpe, oos_best, rtol=1e-9)
+    slope, intercept = np.polyfit(is_best, oos_best, 1)  # the degradation fit from the brute-force splits
     assert (p.slope, p.intercept) == (pytest.approx(slope), pytest.approx(intercept))
 
 
