@@ -54,7 +54,7 @@ def _rf_per_period(rf: float | pd.Series, index: pd.Index, periods: int) -> floa
             raise ConfigError(f"risk-free series lacks {int(aligned.isna().sum())} of the return dates; "
                               "pass per-period rates for every session or an annual rate")
         return aligned.to_numpy(dtype=float)
-    return (1.0 + float(rf)) ** (1.0 / periods) - 1.0
+    return M.rf_per_period(rf, periods)
 
 
 def _excess(returns: pd.Series, rf: float | pd.Series, periods: int) -> np.ndarray:
