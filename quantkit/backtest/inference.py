@@ -62,21 +62,34 @@ def _excess(returns: pd.Series, rf: float | pd.Series, periods: int) -> np.ndarr
     return r.to_numpy(dtype=float) - _rf_per_period(rf, r.index, periods)
 
 
-def _moments(x: np.ndarray) -> tuple[float, float, float, int]:
-    """Per-period Sharpe (mean / std, ddof = 1), skewness, non-excess kurtosis and length of ``x``.
+def sharpe_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-period Sharpe (mean / std, ddof = 1), skewness and non-excess kurtosis of ``x`` (per
+    column of a matrix, in one pass over it); NaN where the returns are constant.
 
     Skewness and kurtosis are the plain moment estimators m3 / m2^1.5 and m4 / m2² (no
     small-sample correction), as in the papers.
     """
     n = x.shape[0]
+    mean = x.mean(axis=0)
+    d = x - mean
+    d2 = d * d
+    m2 = d2.mean(axis=0)
+    ok = m2 > 0
+    safe = np.where(ok, m2, 1.0)
+    sr = mean / np.sqrt(safe * n / (n - 1))
+    return (np.where(ok, sr, np.nan), np.where(ok, (d2 * d).mean(axis=0) / safe**1.5, np.nan),
+            np.where(ok, (d2 * d2).mean(axis=0) / safe**2, np.nan))
+
+
+def _moments(x: np.ndarray) -> tuple[float, float, float, int]:
+    """:func:`sharpe_moments` of one series and its length; ConfigError when no test is possible."""
+    n = x.shape[0]
     if n < 3:
         raise ConfigError(f"{n} returns are too few for a Sharpe ratio test; pass at least 3 sessions")
-    d = x - x.mean()
-    m2 = float(np.mean(d**2))
-    if m2 == 0:
+    sr, g3, g4 = (float(v) for v in sharpe_moments(x))
+    if math.isnan(sr):
         raise ConfigError("returns are constant, the Sharpe ratio is undefined; pass a series that varies")
-    sr = float(x.mean() / x.std(ddof=1))
-    return sr, float(np.mean(d**3) / m2**1.5), float(np.mean(d**4) / m2**2), n
+    return sr, g3, g4, n
 
 
 def psr_from_moments(sharpe: float | np.ndarray, n: int, skew: float | np.ndarray, kurtosis: float | np.ndarray,

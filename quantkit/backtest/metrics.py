@@ -317,23 +317,14 @@ def psr(returns: Returns, rf: float = 0.0, periods: int = PERIODS) -> float | pd
     """Probabilistic Sharpe ratio against a true Sharpe of 0 (probability, decimal), per column of a
     frame; NaN where the test is undefined (fewer than 3 sessions, constant returns).
     See :func:`quantkit.backtest.inference.probabilistic_sharpe_ratio`."""
-    from quantkit.backtest.inference import probabilistic_sharpe_ratio, psr_from_moments
+    from quantkit.backtest.inference import probabilistic_sharpe_ratio, psr_from_moments, sharpe_moments
     from quantkit.errors import ConfigError
 
     if isinstance(returns, pd.DataFrame) and returns.notna().all().all() and len(returns) >= 3:
         # one pass over the matrix for the moments (a sweep has thousands of columns)
         x = returns.to_numpy(dtype=float) - rf_per_period(rf, periods)
-        n = len(x)
-        mean = x.mean(axis=0)
-        d = x - mean
-        d2 = d * d
-        m2 = d2.mean(axis=0)
-        ok = m2 > 0
-        safe = np.where(ok, m2, 1.0)
-        sr = mean / np.sqrt(safe * n / (n - 1))  # sample standard deviation (ddof = 1)
-        g3, g4 = (d2 * d).mean(axis=0) / safe**1.5, (d2 * d2).mean(axis=0) / safe**2
-        out = np.where(ok, psr_from_moments(sr, len(x), g3, g4), np.nan)
-        return pd.Series(out, index=returns.columns, dtype=float)
+        sr, skew, kurtosis = sharpe_moments(x)
+        return pd.Series(psr_from_moments(sr, len(x), skew, kurtosis), index=returns.columns, dtype=float)
     if isinstance(returns, pd.DataFrame):
         return pd.Series({c: psr(returns[c], rf, periods) for c in returns.columns}, dtype=float)
     try:
