@@ -288,13 +288,12 @@ CHART_KINDS = {"distance": "distance_figure", "profit_effect": "profit_effect_fi
                "quadrant_scatter": "quadrant_scatter", "holdings": "holdings_figure", "lines": "lines_figure"}
 
 
-def model_sections(result) -> list[Section]:
+def report_sections(result, names: Mapping[str, str]) -> list[Section]:
     """The report sections of the result's model (none for a result without one)."""
     if result.model is None or not result.kind:
         return []
     from quantkit.models.registry import model_of
 
-    names = {str(k): str(v or "") for k, v in result.names.items()}
     out = model_of(result.kind).report(result.model, ReportContext(names, result.weights), **result.sections)
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
@@ -308,7 +307,7 @@ def build_context(result, now: datetime | None = None) -> dict:
     strategy = result.strategy or "strategy"
     bench = result.benchmark_name or "benchmark"
     bench_r = result.benchmark_returns
-    sections = model_sections(result)
+    sections = report_sections(result, names)
     regime = next((s.regime for s in sections if s.regime is not None), None)
     figs: dict[str, Any] = {}
     figs["equity"] = charts.equity_figure(result.equity, result.benchmark_equity, regime, strategy, bench)
