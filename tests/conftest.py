@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,14 @@ def store_dir(tmp_path, monkeypatch):
     api._said.clear()
     yield root
     monkeypatch.setattr(api, "_default", None)
+
+
+@pytest.fixture
+def quiet_warnings():
+    """Silence warnings raised by the reference libraries a test compares with."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 @pytest.fixture

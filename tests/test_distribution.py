@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,11 +22,7 @@ def bench(r) -> pd.Series:
     return load_prices("000985").close.pct_change().reindex(r.index).fillna(0.0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_warnings")  # quantstats and pandas deprecation chatter
 
 
 def test_moments_and_tails_match_quantstats(r):

@@ -9,7 +9,6 @@ Expected values come from the other libraries or from formulas written out here.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +24,7 @@ PERIODS = 243
 RF = 0.02
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_warnings")  # quantstats and pandas deprecation chatter
 
 
 @pytest.fixture(scope="module")
