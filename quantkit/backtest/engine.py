@@ -143,9 +143,9 @@ def _place_orders(decisions: np.ndarray, tradable: np.ndarray, exit_row: np.ndar
 
 
 def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradable: np.ndarray,
-              exit_row: np.ndarray, execution: ExecutionParams, costs: CostParams,
-              cash_sharing: bool) -> tuple[np.ndarray, np.ndarray]:
-    """First guess of the threshold decisions and commission regimes, by a plain numpy pass over sessions.
+              exit_row: np.ndarray, execution: ExecutionParams, costs: CostParams) -> tuple[np.ndarray, np.ndarray]:
+    """First guess of the threshold decisions and commission regimes of one cash-sharing portfolio,
+    by a plain numpy pass over sessions (independent columns: :mod:`quantkit.backtest.presolve_nb`).
 
     It mirrors the order rules closely (lots, slippage, commission minimum, cash limits; sells
     before buys within a session) but is only a starting point: vectorbt's simulation decides,
@@ -156,7 +156,7 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
     lot, rate, minimum, slip = float(execution.lot_size), costs.commission, costs.min_commission, costs.slippage
     thr = execution.threshold
     pos = np.zeros(m)
-    cash = np.full(1 if cash_sharing else m, execution.initial_cash)
+    cash = np.full(1, execution.initial_cash)
     last_px = np.full(m, np.nan)
     pending = np.full(m, np.nan)
     mask = np.zeros((n, m), dtype=bool)
@@ -176,7 +176,7 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
         if act.any():
             vp = np.nan_to_num(last_px)
             held = pos * vp
-            value = cash + (held.sum() if cash_sharing else held)
+            value = cash + held.sum()
             delta = np.where(act, order * value / np.where(vp > 0, vp, 1.0) - pos, 0.0)
             sell = act & (delta < 0)
             q = np.minimum(np.floor(-delta / lot + 1e-9) * lot, pos)
@@ -186,44 +186,25 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
             fixed[r] |= (q > 0) & (rate * v < minimum)
             proceeds = np.nan_to_num(v - f)
             pos = pos - q
-            cash = cash + (proceeds.sum() if cash_sharing else proceeds)
+            cash = cash + proceeds.sum()
             buy = act & (delta > 0)
             adj = px * (1 + slip)
             want = np.where(buy, np.floor(delta / lot + 1e-9) * lot, 0.0)
-            if cash_sharing:
-                for j in np.flatnonzero(buy)[np.argsort((want * adj)[buy], kind="stable")]:
-                    qj = want[j]
-                    while qj > 0 and qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
-                        qj = np.floor((cash[0] - (minimum if minimum > 0 else 0.0)) / (1 + rate) / adj[j] / lot) * lot
-                        qj = max(qj, 0.0)
-                        if qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
-                            qj -= lot
-                    if qj > 0:
-                        vj = qj * adj[j]
-                        cash[0] -= vj + fee_of(np.array([vj]))[0]
-                        pos[j] += qj
-                        fixed[r, j] = rate * vj < minimum
-            else:
-                v = want * adj
-                cost = v + np.where(want > 0, fee_of(v), 0.0)
-                short = buy & (cost > cash + 1e-9)
-                if short.any():
-                    fix = minimum if minimum > 0 else 0.0
-                    lim = np.floor(np.maximum(cash - fix, 0.0) / (1 + rate) / np.where(adj > 0, adj, 1.0) / lot) * lot
-                    want = np.where(short, np.minimum(want, lim), want)
-                    v = want * adj
-                    cost = v + np.where(want > 0, fee_of(v), 0.0)
-                    over = short & (cost > cash + 1e-9) & (want > 0)
-                    want = np.where(over, want - lot, want)
-                    v = want * adj
-                    cost = v + np.where(want > 0, fee_of(v), 0.0)
-                filled = buy & (want > 0)
-                fixed[r] |= filled & (rate * v < minimum)
-                pos = pos + np.where(filled, want, 0.0)
-                cash = cash - np.where(filled, cost, 0.0)
+            for j in np.flatnonzero(buy)[np.argsort((want * adj)[buy], kind="stable")]:
+                qj = want[j]
+                while qj > 0 and qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
+                    qj = np.floor((cash[0] - (minimum if minimum > 0 else 0.0)) / (1 + rate) / adj[j] / lot) * lot
+                    qj = max(qj, 0.0)
+                    if qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
+                        qj -= lot
+                if qj > 0:
+                    vj = qj * adj[j]
+                    cash[0] -= vj + fee_of(np.array([vj]))[0]
+                    pos[j] += qj
+                    fixed[r, j] = rate * vj < minimum
         # decision at this close
         held = pos * close[r]
-        equity = cash + (held.sum() if cash_sharing else held)
+        equity = cash + held.sum()
         w = np.where(equity > 0, held / np.where(equity > 0, equity, 1.0), 0.0)
         t = targets[r]
         go = ~np.isnan(t) & (np.abs(np.nan_to_num(t) - w) > thr)
@@ -297,7 +278,7 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
     # first guesses: decisions that pass the threshold, orders charged the minimum commission
     if cash_sharing:
         mask, fixed_real = _presolve(targets, np.asarray(order_price, dtype=float), np.asarray(close, dtype=float),
-                                     tradable, exit_row, execution, costs, cash_sharing)
+                                     tradable, exit_row, execution, costs)
     else:
         from quantkit.backtest.presolve_nb import presolve_columns
 
