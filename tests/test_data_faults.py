@@ -414,7 +414,7 @@ def test_import_refuses_bars_dated_in_the_future(capsys, store_dir, tmp_path, mo
 @pytest.mark.parametrize("col, text", [("volume", "inf"), ("high", "inf"), ("close", "1e400")])
 def test_import_refuses_infinite_values(capsys, store_dir, tmp_path, col, text):
     err = _refused(capsys, store_dir, str(_csv(tmp_path / "inf.csv", **{col: (4, text)})))
-    assert f"inf.csv): row" in err and f"{col} is infinite" in err
+    assert "inf.csv): row" in err and f"{col} is infinite" in err
 
 
 @pytest.mark.parametrize("text", ["abc", "--", "1.2.3"])
