@@ -1,7 +1,5 @@
 """``python -m quantkit``: the command line, as the ``quantkit`` console script."""
 
-import sys
+from quantkit.cli.main import run
 
-from quantkit.cli.main import main
-
-sys.exit(main())
+run()

@@ -167,6 +167,17 @@ def test_console_script_reports_bad_input_in_one_line(tmp_path):
     assert proc.stderr.startswith("quantkit: error: ") and "[signal] short must be an integer" in proc.stderr
 
 
+def test_console_script_writes_whole_outputs_before_its_fast_exit(tmp_path):
+    """The console script freezes the collector before exiting: files and stdout still arrive whole."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))}
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "quantkit", "backtest", MA, "--json", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["metrics"]["days"] > 200
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("Exposure, quantstats definition")  # the last table row
+
+
 def test_review_edge_cases_each_get_one_line(capsys):
     cases = [
         (["backtest", "strategies/ma_timing.toml", "--etf", "000985"], "is an index, not an ETF"),
