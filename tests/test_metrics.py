@@ -90,6 +90,17 @@ def test_alpha_beta_t_stats_are_newey_west(series):
     assert ab["beta_t"] != pytest.approx(ols_t, rel=1e-3)  # HAC, not the plain OLS standard error
 
 
+def test_alpha_beta_matches_statsmodels_ols_hac(series):
+    from statsmodels.regression.linear_model import OLS
+
+    ab = M.alpha_beta(series["timed"], series["index"], rf=0.02)
+    rf_day = 1.02 ** (1 / PERIODS) - 1
+    y, x = series["timed"].to_numpy() - rf_day, series["index"].to_numpy() - rf_day
+    fit = OLS(y, np.column_stack([np.ones(len(x)), x])).fit(cov_type="HAC", cov_kwds={"maxlags": ab["lags"]})
+    assert [ab["alpha_daily"], ab["beta"]] == pytest.approx(list(fit.params), rel=1e-10)
+    assert [ab["alpha_t"], ab["beta_t"]] == pytest.approx(list(fit.tvalues), rel=1e-10)
+
+
 def test_drawdown_table_is_consistent(series):
     r = series["etf"]
     table = M.drawdown_table(r, top=5)
