@@ -365,8 +365,10 @@ def stationary_indices(n: int, n_samples: int, mean_block: float, seed: int | No
     new_block[:, 0] = True
     pos = np.arange(n)
     block_start = np.maximum.accumulate(np.where(new_block, pos, 0), axis=1)
-    first = np.take_along_axis(starts, block_start, axis=1)
-    return (first + pos - block_start) % n
+    idx = np.take_along_axis(starts, block_start, axis=1)
+    idx += pos - block_start
+    idx[idx >= n] -= n  # wrap around the circle (both terms are below n)
+    return idx
 
 
 Statistic = str | Callable[[np.ndarray], np.ndarray]
@@ -418,6 +420,11 @@ def stationary_bootstrap(returns: pd.Series, statistics: Statistic | Sequence[St
     a = returns.dropna().to_numpy(dtype=float)
     mean_block = default_mean_block(len(a)) if mean_block is None else float(mean_block)
     idx = stationary_indices(len(a), n_samples, mean_block, seed)
+    return _intervals_of(a, idx, statistics, confidence, mean_block, periods)
+
+
+def _intervals_of(a: np.ndarray, idx: np.ndarray, statistics: Statistic | Sequence[Statistic], confidence: float,
+                  mean_block: float, periods: int) -> dict[str, BootstrapInterval]:
     sample = a[idx].T  # sessions × samples, the layout the metrics functions take
     stats = [statistics] if isinstance(statistics, str) or callable(statistics) else list(statistics)
     out: dict[str, BootstrapInterval] = {}
@@ -438,10 +445,20 @@ def bootstrap_sharpe_difference(returns: pd.Series, benchmark_returns: pd.Series
     strategy's Sharpe ratio beats the benchmark's at that confidence.
     """
     _check_confidence(confidence)
-    joined = pd.concat([returns.rename("r"), benchmark_returns.rename("b")], axis=1, join="inner").dropna()
-    a = joined.to_numpy(dtype=float)
+    a = _joined(returns, benchmark_returns)
     mean_block = default_mean_block(len(a)) if mean_block is None else float(mean_block)
     idx = stationary_indices(len(a), n_samples, mean_block, seed)
+    return _sharpe_difference_of(a, idx, confidence, mean_block, periods)
+
+
+def _joined(returns: pd.Series, benchmark_returns: pd.Series) -> np.ndarray:
+    """(sessions × 2) array of the two series on their common dates, NaN rows dropped."""
+    return pd.concat([returns.rename("r"), benchmark_returns.rename("b")], axis=1,
+                     join="inner").dropna().to_numpy(dtype=float)
+
+
+def _sharpe_difference_of(a: np.ndarray, idx: np.ndarray, confidence: float, mean_block: float,
+                          periods: int) -> BootstrapInterval:
     estimate = M.sharpe(a[:, 0], periods) - M.sharpe(a[:, 1], periods)
     draws = M.sharpe(a[idx, 0].T, periods) - M.sharpe(a[idx, 1].T, periods)
     return _interval("sharpe_difference", estimate, draws, confidence, mean_block)
@@ -462,11 +479,20 @@ def backtest_intervals(returns: pd.Series, benchmark_returns: pd.Series | None =
     def sharpe(a: np.ndarray) -> np.ndarray:
         return M.sharpe(a, periods, rf)
 
-    out = stationary_bootstrap(returns, (sharpe, "cagr", "max_drawdown"), n_samples=n_samples, seed=seed,
-                               confidence=confidence, periods=periods)
+    _check_confidence(confidence)
+    indices: dict[int, tuple[np.ndarray, float]] = {}
+
+    def resampling(n: int) -> tuple[np.ndarray, float]:  # the same draws serve both when the lengths agree
+        if n not in indices:
+            indices[n] = (stationary_indices(n, n_samples, default_mean_block(n), seed), default_mean_block(n))
+        return indices[n]
+
+    a = returns.dropna().to_numpy(dtype=float)
+    idx, mean_block = resampling(len(a))
+    out = _intervals_of(a, idx, (sharpe, "cagr", "max_drawdown"), confidence, mean_block, periods)
     if benchmark_returns is not None:
         rf_pp = M.rf_per_period(rf, periods) if rf else 0.0
-        out["sharpe_difference"] = bootstrap_sharpe_difference(returns - rf_pp, benchmark_returns - rf_pp,
-                                                               n_samples=n_samples, seed=seed, confidence=confidence,
-                                                               periods=periods)
+        pair = _joined(returns - rf_pp, benchmark_returns - rf_pp)
+        idx, mean_block = resampling(len(pair))
+        out["sharpe_difference"] = _sharpe_difference_of(pair, idx, confidence, mean_block, periods)
     return out
