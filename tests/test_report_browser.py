@@ -297,3 +297,22 @@ def test_sweep_report_with_robustness_panel_renders_offline(browser, tmp_path):
     assert set(state["ids"]) == {"chart-sweep-heatmap", "chart-sweep-pbo", "chart-sweep-is-oos"}
     assert state["drawn"] == state["charts"] == 3, state["undrawn"]
     assert "robustness" in state["sections"]
+
+
+def test_shared_plotlyjs_pages_render_offline(browser, results, tmp_path):
+    """Two weekly reports and a backtest report in one folder, loading the plotly.js files written beside
+    them (cartesian for the weekly pages, the full bundle for none of these: all their charts are cartesian)."""
+    from quantkit.app.weekly import build_weekly, write_weekly
+    from quantkit.report import write_html
+
+    folder = tmp_path / "reports"
+    pages = [write_weekly(build_weekly(d), folder, plotlyjs="shared").html for d in ("2026-01-16", "2026-01-23")]
+    pages.append(write_html(results["timing"], folder / "timing.html", plotlyjs="shared"))
+    assert sorted(p.name for p in folder.glob("*.js")) == ["plotly-cartesian-4.1.1.min.js"]
+    for page in pages:
+        state = render(browser, page, tmp_path / f"{page.stem}.png", settle=0.5)
+        assert problems(state["events"]) == {"console": [], "exceptions": [], "dialogs": [], "requests": []}
+        assert state["charts"] >= 1 and state["drawn"] == state["charts"], (page.name, state["undrawn"])
+        loaded = [e["params"]["request"]["url"] for e in state["events"]
+                  if e.get("method") == "Network.requestWillBeSent"]
+        assert any(u.endswith("/plotly-cartesian-4.1.1.min.js") for u in loaded), loaded

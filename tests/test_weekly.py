@@ -224,3 +224,40 @@ def test_cli_bad_input_exit_codes(tmp_path, capsys, args, text, code, message):
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("quantkit: error:")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("weekly-*"))
+
+
+def test_shared_plotlyjs_one_bundle_per_folder(weeks, tmp_path, capsys):
+    """``--plotlyjs shared``: every page of the folder loads one plain plotly.js file written beside them
+    (the shipped cartesian bundle, inflated), and carries no compressed copy of its own."""
+    import gzip
+
+    from quantkit.cli.output import PLOTLYJS_CHOICES
+    from quantkit.report.html import CARTESIAN_BUNDLE, PLOTLYJS_MODES
+
+    assert PLOTLYJS_CHOICES == PLOTLYJS_MODES
+    out = tmp_path / "shared"
+    for as_of in (PREVIOUS, AS_OF):
+        assert main(["weekly", "--out", str(out), "--as-of", as_of, "--plotlyjs", "shared"]) == 0
+    capsys.readouterr()
+    bundles = sorted(p.name for p in out.glob("*.js"))
+    assert bundles == ["plotly-cartesian-4.1.1.min.js"]
+    assert (out / bundles[0]).read_bytes() == gzip.decompress(CARTESIAN_BUNDLE.read_bytes())
+    inline = weeks["second"].html.read_text(encoding="utf-8")
+    for as_of in (PREVIOUS, AS_OF):
+        page = (out / f"weekly-{as_of}.html").read_text(encoding="utf-8")
+        assert page.count('<script src="plotly-cartesian-4.1.1.min.js"></script>') == 1
+        assert "DecompressionStream" not in page and len(page) < len(inline) - 500_000
+    assert "DecompressionStream" in inline and "<script src=" not in inline
+    assert json.loads((out / f"weekly-{AS_OF}.json").read_text(encoding="utf-8")) == \
+        json.loads(weeks["second"].json.read_text(encoding="utf-8"))
+
+
+def test_bad_plotlyjs_mode_is_one_line(tmp_path, capsys):
+    from quantkit.app.weekly import write_weekly
+    from quantkit.errors import ConfigError
+
+    assert main(["weekly", "--out", str(tmp_path), "--plotlyjs", "cdn"]) == 2
+    assert "invalid choice: 'cdn'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="use one of inline, shared"):
+        write_weekly({"as_of": AS_OF, "watchlist": [], "market": {}, "version": "x"}, tmp_path, plotlyjs="cdn")
+    assert list(tmp_path.iterdir()) == []

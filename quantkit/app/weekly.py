@@ -310,9 +310,11 @@ def recover_sets(folder: Path) -> None:
 
 
 def write_weekly(report: Mapping[str, Any], out_dir: str | Path = "reports/weekly",
-                 now: datetime | None = None, lock_timeout: float = LOCK_TIMEOUT) -> WeeklyFiles:
+                 now: datetime | None = None, lock_timeout: float = LOCK_TIMEOUT,
+                 plotlyjs: str = "inline") -> WeeklyFiles:
     """Write ``weekly-<as_of>.{html,md,json}`` into ``out_dir`` as one set (all three or none), under
-    a lock on the folder.
+    a lock on the folder. ``plotlyjs``: ``inline`` (each page standalone) or ``shared`` (the pages
+    of the folder load one plotly.js file written beside them, before the set).
 
     The previous report is the newest JSON in ``out_dir`` with an earlier as-of date; the
     changes against it are added to the report (``previous_as_of``, ``changes``). Writing the same
@@ -320,6 +322,9 @@ def write_weekly(report: Mapping[str, Any], out_dir: str | Path = "reports/weekl
     """
     from filelock import FileLock, Timeout
 
+    from quantkit.report.html import check_plotlyjs, write_shared_plotlyjs
+
+    check_plotlyjs(plotlyjs)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     as_of = report["as_of"]
@@ -332,8 +337,10 @@ def write_weekly(report: Mapping[str, Any], out_dir: str | Path = "reports/weekl
                     "changes": changes_between(prev, report) if prev else []}
             full = clean_json(full)
             stem = f"weekly-{as_of}"
+            page = render_weekly_html(full, now, plotlyjs)
+            write_shared_plotlyjs(folder, page)
             _write_set(folder, {f"{stem}.md": render_markdown(full).encode("utf-8"),
-                                f"{stem}.html": render_weekly_html(full, now).encode("utf-8"),
+                                f"{stem}.html": page.encode("utf-8"),
                                 f"{stem}.json": to_json(full).encode("utf-8")})
     except Timeout:
         raise ReportLockedError(f"{folder}: another weekly run held the lock for over {lock_timeout:.0f} s") from None

@@ -11,6 +11,8 @@ import argparse
 import sys
 import time
 
+from quantkit.cli.output import add_plotlyjs_option
+
 
 def _backtest(args: argparse.Namespace) -> int:
     from quantkit.backtest.pipeline import run_strategy
@@ -25,7 +27,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if args.html:
         from quantkit.report import write_html
 
-        write_html(result, args.html)
+        write_html(result, args.html, plotlyjs=args.plotlyjs)
     if args.json != "-":
         names = ", ".join(f"{s} {result.names.get(s, '')}".strip() for s in result.symbols[:6])
         more = f" (+{len(result.symbols) - 6} more)" if len(result.symbols) > 6 else ""
@@ -72,7 +74,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.html:
         from quantkit.report import write_sweep_html
 
-        write_sweep_html(res, args.html, title=f"{res.strategy} sweep on {symbol}")
+        write_sweep_html(res, args.html, title=f"{res.strategy} sweep on {symbol}", plotlyjs=args.plotlyjs)
     if args.json != "-":
         head = res.table.head(args.top)
         print(format_table([(int(r.short), int(r.long), pct(r.band), fmt_num(r.sharpe), pct(r.annual_return),
@@ -119,7 +121,7 @@ def _sweep_universe(args: argparse.Namespace) -> int:
     if args.html:
         from quantkit.report.universe_sweep import write_universe_sweep_html
 
-        write_universe_sweep_html(res, args.html)
+        write_universe_sweep_html(res, args.html, plotlyjs=args.plotlyjs)
     if args.json != "-":
         print(format_table([(int(r.short), int(r.long), pct(r.band), fmt_num(r.sharpe_mean), fmt_num(r.sharpe_median),
                              f"{fmt_num(r.sharpe_q1)} – {fmt_num(r.sharpe_q3)}", pct(r.beats_buy_hold, 0),
@@ -181,6 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="annual risk-free rate as a decimal for Sharpe, Sortino, alpha and PSR (default 0; 0.02 = 2 %%)")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE, or to stdout with -")
     p.add_argument("--html", metavar="FILE", help="write a standalone HTML report")
+    add_plotlyjs_option(p)
     p.set_defaults(func=_backtest)
 
     s = sub.add_parser("sweep", help="backtest every short × long × band combination of a timing strategy",
@@ -198,6 +201,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--top", type=_positive, default=10, help="rows of the results table (default 10)")
     s.add_argument("--json", metavar="FILE", help="write all results as JSON to FILE, or to stdout with -")
     s.add_argument("--html", metavar="FILE", help="write a page with a Sharpe heatmap (short × long, best band)")
+    add_plotlyjs_option(s)
     s.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     u = s.add_argument_group("universe sweep", "one sweep per ETF of a universe, summarised across ETFs")
     u.add_argument("--universe", metavar="NAME|FILE", help="theme, broad or a universe file: sweep every ETF")

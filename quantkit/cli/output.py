@@ -60,3 +60,15 @@ def write_json(obj: Any, target: str) -> None:
         from quantkit.data.store import atomic_write_bytes
 
         atomic_write_bytes(Path(target), text.encode("utf-8"))
+
+
+#: = :data:`quantkit.report.html.PLOTLYJS_MODES` (not imported: the parser must stay light)
+PLOTLYJS_CHOICES = ("inline", "shared")
+
+
+def add_plotlyjs_option(parser: Any) -> None:
+    """``--plotlyjs inline|shared`` of the commands that write HTML."""
+    parser.add_argument("--plotlyjs", choices=PLOTLYJS_CHOICES, default="inline",
+                        help="inline: each HTML page is one standalone file (plotly.js compressed inside, default); "
+                             "shared: pages load one plotly.js file written beside them (a folder of reports "
+                             "keeps one copy)")

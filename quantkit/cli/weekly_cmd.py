@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from quantkit.cli.output import add_plotlyjs_option
+
 
 def _run(args: argparse.Namespace) -> int:
     from quantkit.app.weekly import build_weekly, write_weekly
@@ -19,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     universe = read_universe(args.universe) if args.universe else THEME_ETFS
     report = build_weekly(as_of=args.as_of, universe=universe, index=args.index,
                           valuation_index=args.valuation_index)
-    out = write_weekly(report, args.out)
+    out = write_weekly(report, args.out, plotlyjs=args.plotlyjs)
     since = (f"{len(out.changes)} change{'s' if len(out.changes) != 1 else ''} since {out.previous_as_of}"
              if out.previous_as_of else f"first report in {args.out}")
     warn = f"; {len(out.report['warnings'])} warnings" if out.report["warnings"] else ""
@@ -46,4 +48,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", default="000985", help="market index of timing and turnover shares (default 000985)")
     p.add_argument("--valuation-index", default="000300", help="index whose PE/PB percentiles size the position")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout (the log line goes to stderr)")
+    add_plotlyjs_option(p)
     p.set_defaults(func=_run)

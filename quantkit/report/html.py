@@ -1,9 +1,11 @@
 """Standalone HTML report of a :class:`~quantkit.backtest.BacktestResult`.
 
-One file that opens offline: plotly.js is inlined once in the head, every chart is a
-``fig.to_html(full_html=False, include_plotlyjs=False)`` div, the page references nothing over
-the network (no CDN, fonts or links). Templates live in ``quantkit/report/templates/*.j2`` and
-are rendered by a jinja2 environment with autoescaping on, so names coming from data are text.
+One file that opens offline: plotly.js is inlined once in the head (gzip-compressed, inflated by
+the browser), every chart is a div with its figure JSON, the page references nothing over the
+network (no CDN, fonts or links). With ``plotlyjs="shared"`` the page instead loads a plain
+plotly.js file written beside it, so a folder of reports holds one copy. Templates live in
+``quantkit/report/templates/*.j2`` and are rendered by a jinja2 environment with autoescaping on,
+so names coming from data are text.
 
 Sections: header (strategy, symbols, period, parameters, data), key metrics next to the
 benchmark with their bootstrap intervals, equity curve with regime shading, price and trades,
@@ -63,38 +65,61 @@ CARTESIAN_TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "
 ASSETS = Path(__file__).resolve().parent / "assets"
 CARTESIAN_BUNDLE = ASSETS / "plotly-cartesian.min.js.gz"
 
-_LOADER = """(function () {
-  var packed = "%s";
+#: draws every chart of :func:`figure_html` once plotly.js is there and the page is parsed
+_DRAW = """function () {
   function draw() {
     document.querySelectorAll('script[data-chart]').forEach(function (s) {
       var fig = JSON.parse(s.textContent);
       Plotly.newPlot(s.getAttribute('data-chart'), fig.data, fig.layout, fig.config);
     });
   }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw); else draw();
+}"""
+
+_INLINE = """(function () {
+  var packed = "%s";
   var bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });
   new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text().then(function (js) {
     var s = document.createElement('script');
     s.textContent = js;
     document.head.appendChild(s);
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw); else draw();
+    (%s)();
   });
 })();"""
+
+#: how a page gets plotly.js: ``inline`` (gzip-compressed inside the page, inflated by the
+#: browser: one file that opens offline) or ``shared`` (a ``<script src>`` of the plain bundle,
+#: written once beside the page: a folder of reports keeps one copy)
+PLOTLYJS_MODES = ("inline", "shared")
+
+
+def check_plotlyjs(mode: str) -> str:
+    """``mode`` if it is one of :data:`PLOTLYJS_MODES`, else a :class:`ConfigError`."""
+    if mode not in PLOTLYJS_MODES:
+        from quantkit.errors import ConfigError
+
+        raise ConfigError(f"plotlyjs = {mode!r}; use one of {', '.join(PLOTLYJS_MODES)}")
+    return mode
+
+
+@lru_cache(maxsize=2)
+def _bundle_bytes(cartesian: bool) -> bytes:
+    """plotly.js gzip-compressed: the cartesian bundle, or the full one of the plotly package."""
+    import gzip
+
+    if cartesian:
+        return CARTESIAN_BUNDLE.read_bytes()
+    from plotly.offline import get_plotlyjs
+
+    return gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0)
 
 
 @lru_cache(maxsize=2)
 def _packed_bundle(cartesian: bool) -> str:
-    """plotly.js gzip-compressed and base64-encoded: the cartesian bundle, or the full one of the
-    plotly package (≈ 0.66 MB and 1.96 MB in a page instead of 4.8 MB)."""
+    """:func:`_bundle_bytes` base64-encoded (≈ 0.66 MB and 1.96 MB in a page instead of 4.8 MB)."""
     import base64
-    import gzip
 
-    if cartesian:
-        data = CARTESIAN_BUNDLE.read_bytes()
-    else:
-        from plotly.offline import get_plotlyjs
-
-        data = gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0)
-    return base64.b64encode(data).decode("ascii")
+    return base64.b64encode(_bundle_bytes(cartesian)).decode("ascii")
 
 
 def cartesian_bundle_fits(figures: Iterable[Any]) -> bool:
@@ -111,12 +136,40 @@ def cartesian_bundle_fits(figures: Iterable[Any]) -> bool:
 CARTESIAN_VERSION = "4.1.1"
 
 
-def plotly_js(figures: Iterable[Any] | None = None) -> Markup:
-    """The script that puts plotly.js on the page (inflated by the browser's ``DecompressionStream``)
-    and then draws every chart of :func:`figure_html`. With ``figures`` given and all of them
-    cartesian, the small cartesian bundle is used; otherwise the full plotly.js."""
+def bundle_file_name(cartesian: bool) -> str:
+    """File name of the shared plotly.js bundle, e.g. ``plotly-cartesian-4.1.1.min.js``."""
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{'cartesian-' if cartesian else ''}{get_plotlyjs_version()}.min.js"
+
+
+def plotly_js(figures: Iterable[Any] | None = None, mode: str = "inline") -> Markup:
+    """The ``<script>`` elements that put plotly.js on the page and then draw every chart of
+    :func:`figure_html`. With ``figures`` given and all of them cartesian, the small cartesian
+    bundle is used; otherwise the full plotly.js. ``mode``: see :data:`PLOTLYJS_MODES` (with
+    ``shared``, the writer puts the file beside the page: :func:`write_shared_plotlyjs`)."""
     cartesian = figures is not None and cartesian_bundle_fits(list(figures))
-    return Markup(_LOADER % _packed_bundle(cartesian))
+    if check_plotlyjs(mode) == "shared":
+        return Markup(f'<script src="{bundle_file_name(cartesian)}"></script>\n<script>({_DRAW})();</script>')
+    return Markup(f"<script>{_INLINE % (_packed_bundle(cartesian), _DRAW)}</script>")
+
+
+def write_shared_plotlyjs(folder: str | Path, page: str) -> list[Path]:
+    """Write into ``folder`` the plotly.js bundles the HTML ``page`` loads by ``<script src>``
+    (plain JavaScript; atomically, and only when missing or different). Returns their paths."""
+    import gzip
+
+    written = []
+    for cartesian in (True, False):
+        name = bundle_file_name(cartesian)
+        if f'<script src="{name}"></script>' not in page:
+            continue
+        path = Path(folder) / name
+        data = gzip.decompress(_bundle_bytes(cartesian))
+        if not (path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data):
+            atomic_write_bytes(path, data)
+        written.append(path)
+    return written
 
 
 def _compact_trace(trace: dict) -> dict:
@@ -298,7 +351,7 @@ def report_sections(result, names: Mapping[str, str]) -> list[Section]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-def build_context(result, now: datetime | None = None) -> dict:
+def build_context(result, now: datetime | None = None, plotlyjs: str = "inline") -> dict:
     """Everything the backtest template shows, charts rendered to HTML fragments."""
     from quantkit.backtest.metrics import drawdown
     from quantkit.report import charts
@@ -356,19 +409,28 @@ def build_context(result, now: datetime | None = None) -> dict:
         "sections": sections, "shaded": regime is not None, "trades": trades, "trades_note": trades_note,
         "n_trades": len(result.trades), "rolling_window": ROLLING_WINDOW,
         "charts": {key: figure_html(fig, f"chart-{key.replace('_', '-')}") for key, fig in figs.items()},
-        "plotly_js": plotly_js(figs.values()), "version": result.version, "fingerprint": result.data_fingerprint,
+        "plotly_js": plotly_js(figs.values(), plotlyjs), "version": result.version,
+        "fingerprint": result.data_fingerprint,
         "generated": generated_at(now),
     }
 
 
-def render_html(result, now: datetime | None = None) -> str:
-    """The backtest report as one HTML string."""
-    return environment().get_template("backtest.html.j2").render(**build_context(result, now))
+def render_html(result, now: datetime | None = None, plotlyjs: str = "inline") -> str:
+    """The backtest report as one HTML string (``plotlyjs``: see :data:`PLOTLYJS_MODES`)."""
+    return environment().get_template("backtest.html.j2").render(**build_context(result, now, plotlyjs))
 
 
-def write_html(result, path: str | Path) -> Path:
-    """Write the standalone HTML report of ``result`` to ``path`` (atomically); returns the path."""
-    return atomic_write_text(Path(path), render_html(result))
+def write_page(path: str | Path, page: str) -> Path:
+    """Write an HTML page atomically, with the shared plotly.js bundle it loads beside it (if any)."""
+    path = Path(path)
+    write_shared_plotlyjs(path.parent, page)
+    return atomic_write_text(path, page)
+
+
+def write_html(result, path: str | Path, plotlyjs: str = "inline") -> Path:
+    """Write the HTML report of ``result`` to ``path`` (atomically); returns the path. ``plotlyjs``:
+    ``inline`` (one standalone file) or ``shared`` (plotly.js written once beside it)."""
+    return write_page(path, render_html(result, plotlyjs=plotlyjs))
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,7 +440,7 @@ def write_html(result, path: str | Path) -> Path:
 SWEEP_TOP = 25
 
 
-def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
+def sweep_context(sweep, title: str, now: datetime | None = None, plotlyjs: str = "inline") -> dict:
     """What the sweep template shows: summary, Sharpe heatmap (PSR < 95 % crossed out), the robustness
     panel (DSR, PBO with its logit histogram and in- vs out-of-sample scatter), best combinations,
     walk-forward splits."""
@@ -422,15 +484,18 @@ def sweep_context(sweep, title: str, now: datetime | None = None) -> dict:
     return {"title": title, "start": fmt_date(sweep.start), "end": fmt_date(sweep.end), "sessions": sweep.sessions,
             "combos": sweep.combos, "skipped": sweep.skipped, "valid": sweep.combos - sweep.skipped,
             "seconds": {k: fmt_num(v, 1) for k, v in sweep.seconds.items()}, "top": top, "n_top": len(top),
-            "walk_forward": wf, "robustness": robust, "charts": charts_html, "plotly_js": plotly_js(figs.values()),
+            "walk_forward": wf, "robustness": robust, "charts": charts_html,
+            "plotly_js": plotly_js(figs.values(), plotlyjs),
             "version": __version__, "generated": generated_at(now)}
 
 
-def render_sweep_html(sweep, title: str = "parameter sweep", now: datetime | None = None) -> str:
+def render_sweep_html(sweep, title: str = "parameter sweep", now: datetime | None = None,
+                      plotlyjs: str = "inline") -> str:
     """The sweep report as one HTML string."""
-    return environment().get_template("sweep.html.j2").render(**sweep_context(sweep, title, now))
+    return environment().get_template("sweep.html.j2").render(**sweep_context(sweep, title, now, plotlyjs))
 
 
-def write_sweep_html(sweep, path: str | Path, title: str = "parameter sweep") -> Path:
-    """Write the standalone HTML report of a :class:`~quantkit.backtest.SweepResult` (atomically)."""
-    return atomic_write_text(Path(path), render_sweep_html(sweep, title))
+def write_sweep_html(sweep, path: str | Path, title: str = "parameter sweep", plotlyjs: str = "inline") -> Path:
+    """Write the HTML report of a :class:`~quantkit.backtest.SweepResult` (atomically; ``plotlyjs``
+    as in :func:`write_html`)."""
+    return write_page(path, render_sweep_html(sweep, title, plotlyjs=plotlyjs))

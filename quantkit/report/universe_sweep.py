@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from quantkit.display import fmt_date, fmt_num, fmt_pct
-from quantkit.report.html import atomic_write_text, environment, figure_html, generated_at, plotly_js
+from quantkit.report.html import environment, figure_html, generated_at, plotly_js, write_page
 
 TOP = 25
 
@@ -22,7 +22,8 @@ def _combo(short, long, band) -> str:
     return f"{int(short)} / {int(long)} / {fmt_pct(band, 1)}"
 
 
-def universe_sweep_context(res, title: str | None = None, now: datetime | None = None) -> dict:
+def universe_sweep_context(res, title: str | None = None, now: datetime | None = None,
+                           plotlyjs: str = "inline") -> dict:
     """What the universe sweep template shows, charts rendered to HTML fragments."""
     from quantkit import __version__
     from quantkit.report import charts
@@ -51,14 +52,17 @@ def universe_sweep_context(res, title: str | None = None, now: datetime | None =
             "pbo": pbo, "rank_correlation": fmt_num(res.rank_correlation), "skipped": res.skipped,
             "top": top, "etfs": etfs, "engine": res.engine, "seconds": fmt_num(res.seconds["total"], 1),
             "charts": {k: figure_html(f, f"chart-universe-{k}") for k, f in figs.items()},
-            "plotly_js": plotly_js(figs.values()), "version": __version__, "generated": generated_at(now)}
+            "plotly_js": plotly_js(figs.values(), plotlyjs), "version": __version__, "generated": generated_at(now)}
 
 
-def render_universe_sweep_html(res, title: str | None = None, now: datetime | None = None) -> str:
+def render_universe_sweep_html(res, title: str | None = None, now: datetime | None = None,
+                               plotlyjs: str = "inline") -> str:
     """The universe sweep page as one HTML string."""
-    return environment().get_template("universe_sweep.html.j2").render(**universe_sweep_context(res, title, now))
+    return environment().get_template("universe_sweep.html.j2").render(
+        **universe_sweep_context(res, title, now, plotlyjs))
 
 
-def write_universe_sweep_html(res, path: str | Path, title: str | None = None) -> Path:
-    """Write the universe sweep page to ``path`` (atomically); returns the path."""
-    return atomic_write_text(Path(path), render_universe_sweep_html(res, title))
+def write_universe_sweep_html(res, path: str | Path, title: str | None = None, plotlyjs: str = "inline") -> Path:
+    """Write the universe sweep page to ``path`` (atomically; ``plotlyjs`` as in
+    :func:`~quantkit.report.html.write_html`); returns the path."""
+    return write_page(path, render_universe_sweep_html(res, title, plotlyjs=plotlyjs))

@@ -128,8 +128,9 @@ def quadrant_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
                         index=pd.Index([r["symbol"] for r in rows], name="symbol"), dtype=None)
 
 
-def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None) -> str:
-    """The report as one standalone HTML page (plotly.js inlined once; generation time in the footer)."""
+def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None, plotlyjs: str = "inline") -> str:
+    """The report as one HTML page (generation time in the footer); ``plotlyjs``: ``inline`` (one
+    standalone file) or ``shared`` (loads the bundle the writer puts beside it)."""
     from quantkit.report import charts
     from quantkit.report.html import environment, figure_html, generated_at, plotly_js
 
@@ -150,4 +151,5 @@ def render_weekly_html(report: Mapping[str, Any], now: datetime | None = None) -
         title=f"Weekly signal report {report['as_of']}", report=report, market=report["market"],
         rows=rows, chart=chart, pct=fmt_pct, flows=flows, flow_chart=flow_chart, flows_note=flows_note(flows),
         flow_tables=flow_tables(flows) if flows else [], yi=_yi,
-        quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(figs), version=report["version"], generated=generated_at(now))
+        quadrant_names=QUADRANT_SHORT, plotly_js=plotly_js(figs, plotlyjs), version=report["version"],
+        generated=generated_at(now))
