@@ -6,6 +6,7 @@ write their partitions to a fresh temporary folder (nothing is reused); a third 
 local run's folder back (resume). Warm-up (vectorbt import, numba cache) is timed apart: a
 2-combination sweep in this process, and the same import on every worker before the Dask run.
 
+Scaling: the first 5, 10 and 20 theme ETFs swept in this process, against linear in ETF-sessions.
 The projection for a larger universe scales the measured compute time per ETF (sum of the
 partition times of the local run / ETFs) by the parallel efficiency measured on Dask here
 (local compute time / (Dask wall time × workers)); it assumes ETFs with histories like the
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 WORKERS = 2
 PROJECT_ETFS = 1_600
 PROJECT_WORKERS = (2, 8, 32, 128)
+SCALING_ETFS = (5, 10, 20)
 
 
 def _cpu() -> float:
@@ -58,7 +60,16 @@ def main() -> None:
     sweep_timing(load_prices("562800"), {"short": [10, 20], "long": [60], "band": [0.03]})
     t_warm = time.perf_counter() - t
 
+    from quantkit.data.universe import THEME_ETFS
+
     with tempfile.TemporaryDirectory() as tmp:
+        # scaling: the first 5, 10 and 20 theme ETFs, this process, nothing reused
+        scaling = []
+        for n in SCALING_ETFS:
+            t = time.perf_counter()
+            res = sweep_universe(strategy, grid, THEME_ETFS[:n], out_dir=Path(tmp) / f"scale{n}")
+            scaling.append((n, time.perf_counter() - t, int(res.etfs["sessions"].sum())))
+
         load_before = os.getloadavg()[0]
         c, t = _cpu(), time.perf_counter()
         local = sweep_universe(strategy, grid, "theme", out_dir=Path(tmp) / "local")
@@ -107,6 +118,12 @@ def main() -> None:
     print(f"largest difference local vs Dask over the whole table: {same:.1e}")
     print(f"compute per partition: mean {parts['seconds'].mean():.2f} s, max {parts['seconds'].max():.2f} s; "
           f"per ETF {per_etf:.2f} s")
+    n0, t0, s0 = scaling[0]
+    print("scaling with the number of ETFs (first N theme ETFs, local; linear = time ∝ ETF-sessions):")
+    for n, secs, sessions in scaling:
+        print(f"  {n:3d} ETFs: {secs:6.2f} s, {secs / n:.3f} s per ETF, {sessions:,} ETF-sessions; "
+              f"time ×{secs / t0:.2f} for ETFs ×{n / n0:.0f} and ETF-sessions ×{sessions / s0:.2f} "
+              f"(ratio to linear {secs / t0 / (sessions / s0):.2f})")
     print(f"projection for {PROJECT_ETFS:,} ETFs (this grid, efficiency {efficiency:.0%}):")
     for n in PROJECT_WORKERS:
         seconds = PROJECT_ETFS * per_etf / (n * efficiency)
