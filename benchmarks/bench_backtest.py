@@ -82,7 +82,8 @@ def main() -> None:
         print(f"  (total return {ret:.4%})")
         print(f"warm process, median of 5: {warm:.2f} s against `python -c 'import vectorbt'` {floor:.2f} s = "
               f"{warm / floor:.2f}× (target ≤ 1.1×: {'met' if warm <= 1.1 * floor else 'not met'})")
-        print(f"  against the import ending like the console script ({floor_frozen:.2f} s): {warm / floor_frozen:.2f}×; "
+        print(f"  against the import ending like the console script ({floor_frozen:.2f} s): "
+              f"{warm / floor_frozen:.2f}×; "
               f"work beyond the import {warm - floor_frozen:.2f} s = {(warm - floor_frozen) / floor_frozen:.0%} of it "
               f"(of which numba's first cache load ≈ 0.1–0.2 s, a cost `import vectorbt` alone does not pay)\n")
 
