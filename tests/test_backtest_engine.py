@@ -339,3 +339,33 @@ def test_next_open_needs_open_prices():
     weights = pd.DataFrame({"562800": 1.0}, index=bars.index[:50])
     with pytest.raises(ConfigError, match="no open prices for 562800"):
         run_backtest(weights, {"562800": bars})
+
+
+# --------------------------------------------------------------------------------------------
+# the order solver's first guess
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("want, cash, adj, expected", [
+    (4_728_400, 1_766_078.34, 0.3735, 4_727_500),  # all in: 4,727,500 × 0.3735 × 1.0002 = 1,766,074.39 ≤ cash
+    (100, 36.92, 0.365, 0),       # one lot fits at the rate (36.51) but the fill pays the 5 CNY minimum: 41.50
+    (10_000, 100.0, 0.365, 200),  # minimum regime: 200 × 0.365 + 5 = 78.00 ≤ 100; 300 lots would be 114.50
+    (500, 1_000_000.0, 2.0, 500),  # affordable: all of it
+])
+def test_buy_size_of_a_cash_limited_order(want, cash, adj, expected):
+    from quantkit.backtest.engine import import_vectorbt
+
+    import_vectorbt()
+    from quantkit.backtest.presolve_nb import buy_size
+
+    assert buy_size(float(want), cash, adj, 100.0, 0.0002, 5.0) == expected
+
+
+def test_first_guess_is_the_solution_for_cheap_etfs_bought_all_in():
+    """512010 trades at 0.3–0.8 CNY: every all-in buy is cash-limited at the rate, and a leftover of
+    under a lot with the 5 CNY minimum must stay unfilled. The first guess gets both right, so the
+    solver confirms it in one pass (the guess used to be off by a lot at each all-in buy: 135 passes)."""
+    from quantkit.backtest.sweep import sweep_timing
+
+    res = sweep_timing(load_prices("512010"), {"short": [5, 10, 20], "long": [60, 120], "band": [0.0, 0.03]},
+                       robust=False)
+    assert res.passes == 1

@@ -152,6 +152,8 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
     and :func:`simulate` corrects any difference. A good guess turns ~30 solver passes into 1–2.
     Vectorised over columns; one loop over sessions.
     """
+    from quantkit.backtest.presolve_nb import buy_size
+
     n, m = targets.shape
     lot, rate, minimum, slip = float(execution.lot_size), costs.commission, costs.min_commission, costs.slippage
     thr = execution.threshold
@@ -191,17 +193,14 @@ def _presolve(targets: np.ndarray, price: np.ndarray, close: np.ndarray, tradabl
             adj = px * (1 + slip)
             want = np.where(buy, np.floor(delta / lot + 1e-9) * lot, 0.0)
             for j in np.flatnonzero(buy)[np.argsort((want * adj)[buy], kind="stable")]:
-                qj = want[j]
-                while qj > 0 and qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
-                    qj = np.floor((cash[0] - (minimum if minimum > 0 else 0.0)) / (1 + rate) / adj[j] / lot) * lot
-                    qj = max(qj, 0.0)
-                    if qj * adj[j] + fee_of(np.array([qj * adj[j]]))[0] > cash[0] + 1e-9:
-                        qj -= lot
+                qj = buy_size(want[j], cash[0], adj[j], lot, rate, minimum)
                 if qj > 0:
                     vj = qj * adj[j]
                     cash[0] -= vj + fee_of(np.array([vj]))[0]
                     pos[j] += qj
                     fixed[r, j] = rate * vj < minimum
+                elif want[j] > 0 and minimum > 0:  # cash-limited to no lot: "no fill" holds under the minimum
+                    fixed[r, j] = True
         # decision at this close
         held = pos * close[r]
         equity = cash + held.sum()

@@ -21,6 +21,25 @@ def _fee(v: float, rate: float, minimum: float) -> float:
 
 
 @njit(cache=True)
+def buy_size(want: float, cash: float, adj: float, lot: float, rate: float, minimum: float) -> float:
+    """Shares a buy of ``want`` shares at ``adj`` CNY (slippage included) gets with ``cash`` CNY:
+    all of them when affordable, else the whole lots the cash pays for with the commission
+    (the rate; the minimum when the rate on that fill is below it), as vectorbt sizes a
+    cash-limited order. 0 when not one lot is affordable."""
+    if adj <= 0 or want <= 0:
+        return 0.0
+    v = want * adj
+    if v + _fee(v, rate, minimum) <= cash + 1e-9:
+        return want
+    q = min(want, np.floor(cash / (adj * (1 + rate)) / lot + 1e-9) * lot)
+    if q > 0 and rate * q * adj < minimum:
+        q = min(want, np.floor(max(cash - minimum, 0.0) / adj / lot + 1e-9) * lot)
+    while q > 0 and q * adj + _fee(q * adj, rate, minimum) > cash + 1e-9:
+        q -= lot
+    return max(q, 0.0)
+
+
+@njit(cache=True)
 def presolve_columns(targets, price, close, tradable, exit_row, init_cash, lot, rate, minimum, slip, thr):
     """First guesses ``(mask, fixed)``: decisions that pass the threshold, orders charged the minimum."""
     n, m = targets.shape
@@ -57,23 +76,17 @@ def presolve_columns(targets, price, close, tradable, exit_row, init_cash, lot, 
                 elif delta > 0:
                     adj = px * (1 + slip)
                     want = np.floor(delta / lot + 1e-9) * lot
-                    v = want * adj
-                    cost = v + (_fee(v, rate, minimum) if want > 0 else 0.0)
-                    if cost > cash + 1e-9:
-                        fix = minimum if minimum > 0 else 0.0
-                        lim = np.floor(max(cash - fix, 0.0) / (1 + rate) / (adj if adj > 0 else 1.0) / lot) * lot
-                        want = min(want, lim)
-                        v = want * adj
-                        cost = v + (_fee(v, rate, minimum) if want > 0 else 0.0)
-                        if cost > cash + 1e-9 and want > 0:
-                            want -= lot
-                            v = want * adj
-                            cost = v + (_fee(v, rate, minimum) if want > 0 else 0.0)
-                    if want > 0:
+                    q = buy_size(want, cash, adj, lot, rate, minimum)
+                    if q > 0:
+                        v = q * adj
                         if rate * v < minimum:
                             fixed[r, j] = True
-                        pos += want
-                        cash -= cost
+                        pos += q
+                        cash -= v + _fee(v, rate, minimum)
+                    elif want > 0 and minimum > 0:
+                        # cash for no lot once the minimum commission is charged: at the rate alone
+                        # one might fit, so the regime consistent with "no fill" is the minimum
+                        fixed[r, j] = True
             held = pos * close[r, j]
             equity = cash + held
             w = held / equity if equity > 0 else 0.0
