@@ -275,7 +275,8 @@ def simulate(targets: np.ndarray, order_price: np.ndarray, close: np.ndarray, tr
 
     decided = ~np.isnan(targets)
     # first guesses: decisions that pass the threshold, orders charged the minimum commission
-    if cash_sharing:
+    # (one symbol sharing cash with nothing but the money market is a single-asset column)
+    if cash_sharing and m_real > 1:
         mask, fixed_real = _presolve(targets, np.asarray(order_price, dtype=float), np.asarray(close, dtype=float),
                                      tradable, exit_row, execution, costs)
     else:
