@@ -13,13 +13,14 @@ same dir (warm, kernels load from the cache):
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from processes import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGY = ROOT / "strategies" / "ma_timing.toml"
@@ -51,7 +52,7 @@ import gc; gc.freeze()  # the console script's exit
 
 
 def run(cmd: list[str], cache: str) -> tuple[float, str]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    env = process_env(NUMBA_CACHE_DIR=cache)
     start = time.perf_counter()
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
     return time.perf_counter() - start, proc.stdout
