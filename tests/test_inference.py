@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -226,13 +225,10 @@ def test_pbo_equals_explicit_loop():
     assert out.prob_oos_loss == np.mean(oos_best < 0)
 
 
-def test_pbo_speed_on_a_sweep_sized_matrix():
-    frame = noise(870, 1195, seed=8)
-    start = time.perf_counter()
-    out = I.probability_of_backtest_overfitting(frame, n_blocks=16)
-    elapsed = time.perf_counter() - start
-    assert out.n_splits == 12870 and out.logits.shape == (12870,)
-    assert elapsed < 3.0, f"CSCV took {elapsed:.2f} s (budget 2 s on an idle machine)"
+def test_pbo_splits_of_a_sweep_sized_matrix():
+    """16 blocks give C(16, 8) = 12,870 splits, one logit each (its speed: ``benchmarks/bench_sweep.py``)."""
+    out = I.probability_of_backtest_overfitting(noise(870, 1195, seed=8), n_blocks=16)
+    assert out.n_splits == math.comb(16, 8) == 12870 and out.logits.shape == (12870,)
 
 
 def test_pbo_of_noise_near_half():
@@ -270,10 +266,8 @@ def iid() -> pd.Series:
     return pd.Series(rng.normal(0.0006, 0.012, 1000), index=pd.bdate_range("2019-01-01", periods=1000))
 
 
-def test_stationary_indices_shape_blocks_and_speed():
-    start = time.perf_counter()
+def test_stationary_indices_shape_and_blocks():
     idx = I.stationary_indices(1000, 1000, mean_block=10.0, seed=1)
-    assert time.perf_counter() - start < 0.5
     assert idx.shape == (1000, 1000) and idx.min() >= 0 and idx.max() < 1000
     # a block continues with the next row (wrapping around); breaks come with probability 1/10
     breaks = np.diff(idx, axis=1) % 1000 != 1
@@ -282,9 +276,7 @@ def test_stationary_indices_shape_blocks_and_speed():
 
 
 def test_bootstrap_reproducible_and_contains_estimate(iid):
-    start = time.perf_counter()
     first = I.stationary_bootstrap(iid, ["sharpe", "cagr", "max_drawdown"], n_samples=1000, seed=4)
-    assert time.perf_counter() - start < 1.0
     again = I.stationary_bootstrap(iid, ["sharpe", "cagr", "max_drawdown"], n_samples=1000, seed=4)
     other = I.stationary_bootstrap(iid, "sharpe", n_samples=1000, seed=5)
     assert first == again

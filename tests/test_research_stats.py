@@ -153,17 +153,25 @@ def test_bootstrap_intervals_are_percentiles_of_resampled_statistics(result):
         assert got["lower"] < got["estimate"] < got["upper"], key
 
 
-def test_bootstrap_is_fast():
-    import time
-
-    from quantkit.backtest.inference import backtest_intervals
+def test_backtest_intervals_equal_the_public_bootstraps():
+    """One resampling serves the strategy's intervals and the Sharpe difference; each equals what the
+    public functions give on their own, also when a NaN makes the pair shorter than the strategy."""
+    from quantkit.backtest.inference import backtest_intervals, bootstrap_sharpe_difference, stationary_bootstrap
     from quantkit.data.api import load_prices
 
-    close = load_prices("562800")["close"]
-    r = close.pct_change().fillna(0.0)
-    started = time.perf_counter()
-    backtest_intervals(r, r.shift(1, fill_value=0.0))
-    assert time.perf_counter() - started < 1.0
+    r = load_prices("562800")["close"].pct_change().fillna(0.0)
+    for bench in (r.shift(1, fill_value=0.0) * 0.8, r.shift(1) * 0.8):  # the second starts with a NaN
+        rf = 0.02
+        got = backtest_intervals(r, bench, rf=rf)
+        alone = stationary_bootstrap(r, ("cagr", "max_drawdown"))
+        rf_day = (1 + rf) ** (1 / 243) - 1
+        diff = bootstrap_sharpe_difference(r - rf_day, bench - rf_day)
+        for key in ("cagr", "max_drawdown"):
+            assert got[key] == alone[key], key
+        assert got["sharpe_difference"] == diff
+        sharpe = stationary_bootstrap(r - rf_day, "sharpe")["sharpe"]
+        assert (got["sharpe"].estimate, got["sharpe"].lower, got["sharpe"].upper) == pytest.approx(
+            (sharpe.estimate, sharpe.lower, sharpe.upper), rel=1e-12)
 
 
 def test_bad_risk_free_rate_is_refused(capsys):

@@ -484,7 +484,8 @@ def backtest_intervals(returns: pd.Series, benchmark_returns: pd.Series | None =
 
     def resampling(n: int) -> tuple[np.ndarray, float]:  # the same draws serve both when the lengths agree
         if n not in indices:
-            indices[n] = (stationary_indices(n, n_samples, default_mean_block(n), seed), default_mean_block(n))
+            mean_block = default_mean_block(n)
+            indices[n] = (stationary_indices(n, n_samples, mean_block, seed), mean_block)
         return indices[n]
 
     a = returns.dropna().to_numpy(dtype=float)
