@@ -153,25 +153,34 @@ def test_bootstrap_intervals_are_percentiles_of_resampled_statistics(result):
         assert got["lower"] < got["estimate"] < got["upper"], key
 
 
-def test_backtest_intervals_equal_the_public_bootstraps():
-    """One resampling serves the strategy's intervals and the Sharpe difference; each equals what the
-    public functions give on their own, also when a NaN makes the pair shorter than the strategy."""
-    from quantkit.backtest.inference import backtest_intervals, bootstrap_sharpe_difference, stationary_bootstrap
+def test_bootstrap_with_rf_and_a_shorter_benchmark():
+    """With a risk-free rate and a benchmark whose first session is missing, the Sharpe interval resamples
+    the strategy's n sessions and the Sharpe difference the n − 1 common ones (each its own draws),
+    both over the per-session rate; recomputed here from the formulas."""
+    from quantkit.backtest.inference import backtest_intervals, stationary_indices
     from quantkit.data.api import load_prices
 
     r = load_prices("562800")["close"].pct_change().fillna(0.0)
-    for bench in (r.shift(1, fill_value=0.0) * 0.8, r.shift(1) * 0.8):  # the second starts with a NaN
-        rf = 0.02
-        got = backtest_intervals(r, bench, rf=rf)
-        alone = stationary_bootstrap(r, ("cagr", "max_drawdown"))
-        rf_day = (1 + rf) ** (1 / 243) - 1
-        diff = bootstrap_sharpe_difference(r - rf_day, bench - rf_day)
-        for key in ("cagr", "max_drawdown"):
-            assert got[key] == alone[key], key
-        assert got["sharpe_difference"] == diff
-        sharpe = stationary_bootstrap(r - rf_day, "sharpe")["sharpe"]
-        assert (got["sharpe"].estimate, got["sharpe"].lower, got["sharpe"].upper) == pytest.approx(
-            (sharpe.estimate, sharpe.lower, sharpe.upper), rel=1e-12)
+    bench = r.shift(1) * 0.8  # NaN on the first session
+    rf = 0.02
+    rf_day = (1 + rf) ** (1 / PERIODS) - 1
+    got = backtest_intervals(r, bench, rf=rf)
+
+    def sharpe_draws(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        s = x[idx]
+        return s.mean(axis=1) / s.std(axis=1, ddof=1) * math.sqrt(PERIODS)
+
+    x = r.to_numpy() - rf_day
+    n = len(x)
+    own = sharpe_draws(x, stationary_indices(n, 1000, n ** (1 / 3), seed=0))
+    xs, bs = x[1:], bench.to_numpy()[1:] - rf_day
+    idx = stationary_indices(n - 1, 1000, (n - 1) ** (1 / 3), seed=0)
+    diff = sharpe_draws(xs, idx) - sharpe_draws(bs, idx)
+    for key, draws in (("sharpe", own), ("sharpe_difference", diff)):
+        lo, hi = np.quantile(draws, [0.025, 0.975])
+        assert (got[key].lower, got[key].upper) == (pytest.approx(lo, rel=1e-9), pytest.approx(hi, rel=1e-9)), key
+        assert got[key].std_error == pytest.approx(draws.std(ddof=1), rel=1e-9), key
+    assert got["sharpe_difference"].mean_block == pytest.approx((n - 1) ** (1 / 3))
 
 
 def test_bad_risk_free_rate_is_refused(capsys):
