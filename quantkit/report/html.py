@@ -103,23 +103,25 @@ def check_plotlyjs(mode: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def _bundle_bytes(cartesian: bool) -> bytes:
-    """plotly.js gzip-compressed: the cartesian bundle, or the full one of the plotly package."""
+def _bundle_js(cartesian: bool) -> bytes:
+    """plotly.js as plain JavaScript: the shipped cartesian bundle, or the full one of the plotly package."""
     import gzip
 
     if cartesian:
-        return CARTESIAN_BUNDLE.read_bytes()
+        return gzip.decompress(CARTESIAN_BUNDLE.read_bytes())
     from plotly.offline import get_plotlyjs
 
-    return gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0)
+    return get_plotlyjs().encode("utf-8")
 
 
 @lru_cache(maxsize=2)
 def _packed_bundle(cartesian: bool) -> str:
-    """:func:`_bundle_bytes` base64-encoded (≈ 0.66 MB and 1.96 MB in a page instead of 4.8 MB)."""
+    """plotly.js gzip-compressed and base64-encoded (≈ 0.66 MB and 1.96 MB in a page instead of 4.8 MB)."""
     import base64
+    import gzip
 
-    return base64.b64encode(_bundle_bytes(cartesian)).decode("ascii")
+    data = CARTESIAN_BUNDLE.read_bytes() if cartesian else gzip.compress(_bundle_js(False), 9, mtime=0)
+    return base64.b64encode(data).decode("ascii")
 
 
 def cartesian_bundle_fits(figures: Iterable[Any]) -> bool:
@@ -157,15 +159,13 @@ def plotly_js(figures: Iterable[Any] | None = None, mode: str = "inline") -> Mar
 def write_shared_plotlyjs(folder: str | Path, page: str) -> list[Path]:
     """Write into ``folder`` the plotly.js bundles the HTML ``page`` loads by ``<script src>``
     (plain JavaScript; atomically, and only when missing or different). Returns their paths."""
-    import gzip
-
     written = []
     for cartesian in (True, False):
         name = bundle_file_name(cartesian)
         if f'<script src="{name}"></script>' not in page:
             continue
         path = Path(folder) / name
-        data = gzip.decompress(_bundle_bytes(cartesian))
+        data = _bundle_js(cartesian)
         if not (path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data):
             atomic_write_bytes(path, data)
         written.append(path)
