@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from quantkit.data import etf_meta
-from quantkit.display import number_or_none
 from quantkit.data.symbols import etf_symbol
+from quantkit.display import number_or_none
 from quantkit.errors import DataUnavailableError
 
 FEE_UNKNOWN = "unknown"
@@ -98,7 +98,8 @@ def etf_info(code: str) -> EtfInfo:
         code=sym, name=name, company=field("company"), exchange=field("exchange"), index_code=index_code,
         index_name=field("index_name"), shares=number_or_none(facts.shares), shares_official=facts.official,
         shares_date=_day(facts.shares_date), price=number_or_none(facts.price), scale=number_or_none(facts.scale),
-        flow_5d=number_or_none(facts.flow_5d), flow_20d=number_or_none(facts.flow_20d), flow_date=_day(facts.flow_date),
+        flow_5d=number_or_none(facts.flow_5d), flow_20d=number_or_none(facts.flow_20d),
+        flow_date=_day(facts.flow_date),
         prices_first_date=_day(bars.index[0]) if bars is not None and len(bars) else None,
         prices_last_date=_day(bars.index[-1]) if bars is not None and len(bars) else None,
         tracking_error=te, tracking_error_dates=te_dates)

@@ -121,7 +121,8 @@ def market_signal(as_of: pd.Timestamp, index: str = DEFAULT_MARKET,
     close = frame["close"]
     return MarketSignal(
         index=idx, name=name_of(idx), date=str(close.index[-1].date()), close=float(state["close"]),
-        regime=_text(state["regime"]), distance=number_or_none(state["distance"]), profit_effect=number_or_none(state["profit_effect"]),
+        regime=_text(state["regime"]), distance=number_or_none(state["distance"]),
+        profit_effect=number_or_none(state["profit_effect"]),
         effective_regime=_text(state["effective_regime"]), valuation_index=normalize_symbol(valuation_index).code,
         pe_percentile=number_or_none(state["pe_percentile"]), pb_percentile=number_or_none(state["pb_percentile"]),
         valuation=_text(state["valuation"]), position=number_or_none(state["position"]),
@@ -214,7 +215,8 @@ def etf_state(close: pd.Series, table: pd.DataFrame, code: str) -> dict:
     timing = timing_regime(close).iloc[-1]
     row = table.loc[code] if code in table.index else None
     return {
-        "close": float(close.iloc[-1]), "ma_short": number_or_none(timing["ma_short"]), "ma_long": number_or_none(timing["ma_long"]),
+        "close": float(close.iloc[-1]), "ma_short": number_or_none(timing["ma_short"]),
+        "ma_long": number_or_none(timing["ma_long"]),
         "distance": number_or_none(timing["distance"]), "regime": _text(timing["regime"]),
         "profit_effect": number_or_none(profit_effect(close).iloc[-1]),
         "rise": None if row is None else number_or_none(row["rise"]),
@@ -248,6 +250,7 @@ def flow_state(code: str, day: pd.Timestamp) -> dict:
     def ymd(ts: pd.Timestamp | None) -> str | None:
         return None if ts is None else str(ts.date())
 
-    return {"tracked_index": etf_meta.tracked_index(code), "shares": number_or_none(f.shares), "shares_date": ymd(f.shares_date),
+    return {"tracked_index": etf_meta.tracked_index(code), "shares": number_or_none(f.shares),
+            "shares_date": ymd(f.shares_date),
             "shares_official": f.official, "scale": number_or_none(f.scale), "flow_5d": number_or_none(f.flow_5d),
             "flow_20d": number_or_none(f.flow_20d), "flow_date": ymd(f.flow_date)}
