@@ -1,7 +1,5 @@
 """load_prices / fetch behaviour with fake providers: incremental updates, offline fallback, bad input."""
 
-from datetime import date
-
 import pandas as pd
 import pytest
 
@@ -35,7 +33,7 @@ def _sources(tmp_path, provider):
 
 
 def test_offline_refresh_falls_back_to_snapshot_and_says_so_once(tmp_path, caplog, monkeypatch):
-    monkeypatch.setattr(api, "today", lambda: date(2026, 11, 21))
+    monkeypatch.setenv("QUANTKIT_NOW", "2026-11-21")
     api._said.clear()
     src = _sources(tmp_path, FakeProvider(fail=True))
     with caplog.at_level("WARNING", logger="quantkit"):

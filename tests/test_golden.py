@@ -1,7 +1,8 @@
 """Behaviour is pinned: CLI JSON outputs equal the recorded golden files (numbers to 1e-12).
 
-The golden files (``tests/golden/*.json``) were recorded with ``tests/golden/cases.py``; a change
-of any figure, key, date or code fails here.
+The golden files (``tests/golden/*.json``) were recorded with ``tests/golden/cases.py`` on a
+pinned clock; a change of any figure, key, date or code fails here, and so does any output that
+moves with the clock other than the declared day counts.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ from __future__ import annotations
 import json
 import math
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-from cases import CASES, HERE, run_case  # noqa: E402
+from cases import CASES, DAYS_TO_CLOCK, HERE, RECORDED_ON, run_case  # noqa: E402
 
 TOL = 1e-12
+AHEAD = 400  # days: the clock of the "later" run, as `faketime -f '+400d'` would set it
+
 
 def differences(expected, actual, where: str = "$") -> list[str]:
     """Paths at which two JSON values differ (floats compared to a 1e-12 relative/absolute tolerance)."""
@@ -48,6 +52,30 @@ def test_differences_sees_small_changes():
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_golden(case):
-    expected = json.loads((HERE / f"{case}.json").read_text(encoding="utf-8"))
-    diff = differences(expected, run_case(case))
+    diff = differences(_golden(case), run_case(case))
     assert not diff, f"{case}: {len(diff)} differences, first: {diff[:5]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CASES))
+def test_golden_with_the_clock_ahead(case):
+    """Run later, a case differs only in its day counts, each larger by exactly the clock's move."""
+    expected = _golden(case)
+    later = (date.fromisoformat(RECORDED_ON) + timedelta(days=AHEAD)).isoformat()
+    actual = run_case(case, clock=later)
+    moving = DAYS_TO_CLOCK.get(case, frozenset())
+    for path in moving:
+        assert _at(actual, path) == _at(expected, path) + AHEAD, path
+    diff = [d for d in differences(expected, actual) if d.partition(":")[0] not in moving]
+    assert not diff, f"{case}: {len(diff)} differences with the clock {AHEAD} days ahead, first: {diff[:5]}"
+
+
+def _golden(case: str):
+    return json.loads((HERE / f"{case}.json").read_text(encoding="utf-8"))
+
+
+def _at(doc, path: str):
+    """The value at a ``$.a.b`` path of ``differences``."""
+    for key in path.split(".")[1:]:
+        doc = doc[key]
+    return doc

@@ -2,6 +2,10 @@
 
 ``python tests/golden/cases.py`` re-records every case into ``tests/golden/*.json`` (only after a
 deliberate change of numbers, e.g. new data; say why in the commit).
+
+Every case runs on a pinned clock (``QUANTKIT_NOW`` = :data:`RECORDED_ON`), so a golden file does
+not depend on the day the suite runs; :data:`DAYS_TO_CLOCK` lists the fields that count days up to
+"now" (they move one for one with the clock, everything else must not move).
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+#: the clock of every golden case (an arbitrary fixed day after the snapshot's last bar)
+RECORDED_ON = "2026-12-07"
+#: case → JSON paths (as ``differences`` names them) whose value is a number of days up to the clock
+DAYS_TO_CLOCK: dict[str, frozenset[str]] = {"signal_560860": frozenset({"$.data.stale_days"})}
 README_GRID = ("--grid", "short=5:60:5", "--grid", "long=60:250:10", "--grid", "band=0,0.01,0.02,0.03,0.05")
 
 #: name → quantkit arguments (each prints one JSON document on stdout)
@@ -38,22 +46,29 @@ CASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def run_case(name: str) -> dict:
-    """Run one case in-process from the repository root and parse its JSON output."""
+def run_case(name: str, clock: str = RECORDED_ON) -> dict:
+    """Run one case in-process from the repository root on the pinned ``clock`` (YYYY-MM-DD) and
+    parse its JSON output."""
     import os
 
     from quantkit.cli.main import main
+    from quantkit.data.calendar import CLOCK_ENV
 
     out = io.StringIO()
-    cwd = os.getcwd()
+    cwd, saved = os.getcwd(), os.environ.get(CLOCK_ENV)
     with tempfile.TemporaryDirectory() as tmp:
         argv = [a.replace("{tmp}", tmp) for a in CASES[name]]
         os.chdir(ROOT)
+        os.environ[CLOCK_ENV] = clock
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
                 code = main(argv)
         finally:
             os.chdir(cwd)
+            if saved is None:
+                os.environ.pop(CLOCK_ENV, None)
+            else:
+                os.environ[CLOCK_ENV] = saved
     if code != 0:
         raise RuntimeError(f"quantkit {' '.join(argv)} exited {code}")
     return json.loads(out.getvalue())

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from quantkit.data.adjust import Event, adjust_bars, event_factor, validate_factor_bars
+from quantkit.data.calendar import today
 from quantkit.data.providers.base import CallPolicy, Throttle, guarded_call
 from quantkit.data.schema import validate_bars, validate_valuation
 from quantkit.data.symbols import Symbol, normalize_symbol
@@ -221,7 +222,7 @@ class AkshareProvider:
         if sym.exchange in ("SW", "WIND"):
             raise ProviderError(f"akshare: csindex does not publish {sym.exchange} index {sym.code}")
         raw = self._call("csindex", "stock_zh_index_hist_csindex", symbol=sym.code,
-                         start_date=_ymd(start, "19900101"), end_date=_ymd(end, date.today().strftime("%Y%m%d")))
+                         start_date=_ymd(start, "19900101"), end_date=_ymd(end, today().strftime("%Y%m%d")))
         if _empty(raw):
             raise ProviderError(f"akshare stock_zh_index_hist_csindex({sym.code!r}) returned no rows")
         bars = _bars(raw, "日期", {"开盘": "open", "最高": "high", "最低": "low", "收盘": "close", "成交量": "volume",
