@@ -2,7 +2,10 @@
 
     python data_cache/build_snapshot.py [--source ../shared/data] [--out data_cache/snapshot]
 
-Deterministic: the same raw files give byte-identical parquet files and manifest. What it does
+Deterministic: the same raw files give the same manifest and frames; the manifest's checksums are of
+content (``quantkit.data.checksum``), and a file whose content is unchanged is not rewritten, so a
+rebuild by another pandas/pyarrow release (whose versions parquet records in the bytes) changes no
+committed file. What it does
 (provenance of every raw folder is in the shared ``SOURCES.md``):
 
 - ETFs with raw bars and distribution/split events (``etf_raw_factors_morphkyan``): raw prices
@@ -37,7 +40,6 @@ Each file is validated against the canonical schema before it is written.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import sys
@@ -50,8 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from quantkit.data.adjust import Event, event_factor, multiplier, validate_factor_bars  # noqa: E402
+from quantkit.data.checksum import content_sha256  # noqa: E402
 from quantkit.data.etf_meta import company_of  # noqa: E402
 from quantkit.data.schema import COLUMNS, validate_bars, validate_valuation  # noqa: E402
+from quantkit.data.store import atomic_write_bytes  # noqa: E402
 
 COMMITS = {
     "etf_daily_tencent_qfq_quantbacktest": ("931191456/quant-backtest", "06752d0942ec65bc40acfa06ccdb550f0e03bf57"),
@@ -726,7 +730,7 @@ def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
     files = {}
     for key, frame in (("etf_meta", meta), ("etf_shares", table)):
         sha = _write_parquet(frame, out / "meta" / f"{key}.parquet")
-        files[key] = {"file": f"meta/{key}.parquet", "rows": len(frame), "sha256": sha}
+        files[key] = {"file": f"meta/{key}.parquet", "rows": len(frame), "content_sha256": sha}
     return {
         "files": files,
         "share_sources": {str(k): v for k, v in SHARE_SOURCES.items()},
@@ -748,12 +752,28 @@ def build_etf_meta(src: Path, out: Path, entries: dict[str, dict]) -> dict:
 # ---------------------------------------------------------------- writing
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> str:
+    """Write ``df`` to ``path``; its content checksum (as read back).
+
+    The bytes record the pandas and pyarrow versions, so a file whose content is unchanged is left
+    as it is: a rebuild by another release of either changes no committed file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     clean = pd.DataFrame(df)  # drop attrs: they would be stored as non-deterministic metadata
     clean.attrs = {}
-    clean.to_parquet(path, engine="pyarrow", compression="zstd", compression_level=19,
-                     use_dictionary=False, index=True)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    buf = io.BytesIO()
+    clean.to_parquet(buf, engine="pyarrow", compression="zstd", compression_level=19, use_dictionary=False,
+                     index=True)
+    digest = content_sha256(pd.read_parquet(io.BytesIO(buf.getvalue())))
+    if _content_sha256_of(path) != digest:
+        atomic_write_bytes(path, buf.getvalue())
+    return digest
+
+
+def _content_sha256_of(path: Path) -> str | None:
+    """The content checksum of an existing parquet file; None when it is absent or unreadable."""
+    try:
+        return content_sha256(pd.read_parquet(path))
+    except Exception:  # absent, or damaged in one of the ways pyarrow reports
+        return None
 
 
 def build(src: Path, out: Path, names: dict[str, str]) -> dict:
@@ -769,7 +789,7 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
             "first_date": bars.index[0].date().isoformat(), "last_date": bars.index[-1].date().isoformat(),
             "rows": len(bars), "adjustment": adjustment,
             "columns_known": [c for c in bars.columns if bars[c].notna().any()],
-            "sources": sources, "sha256": sha, **({"notes": notes} if notes else {}), **extra,
+            "sources": sources, "content_sha256": sha, **({"notes": notes} if notes else {}), **extra,
         }
 
     etf_codes = sorted({p.stem for d in ("etf_daily_tencent_qfq_quantbacktest", "etf_daily_em_qfq_mky508",
@@ -796,7 +816,7 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
                 "symbol": code, "name": INDEX_NAMES[code], "kind": "valuation", "file": f"valuation/{code}.parquet",
                 "first_date": val.index[0].date().isoformat(), "last_date": val.index[-1].date().isoformat(),
                 "rows": len(val), "columns_known": ["pe"], "adjustment": "none",
-                "sources": [_source("csindex_indices_aithememonitor", f"data/{code}.csv")], "sha256": sha,
+                "sources": [_source("csindex_indices_aithememonitor", f"data/{code}.csv")], "content_sha256": sha,
                 "notes": "pe: the P/E csindex publishes for the index (field peg)",
             }
 
@@ -814,10 +834,10 @@ def build(src: Path, out: Path, names: dict[str, str]) -> dict:
         "rows": len(val), "columns_known": ["pe", "pb"], "adjustment": "none",
         "sources": [_source("valuation_legulegu_allweather", "data/hs300_pe.csv"),
                     _source("valuation_legulegu_allweather", "data/hs300_pb.csv")],
-        "sha256": sha, "notes": "pe: PE-TTM (滚动市盈率, cap-weighted); pb: cap-weighted PB (市净率)",
+        "content_sha256": sha, "notes": "pe: PE-TTM (滚动市盈率, cap-weighted); pb: cap-weighted PB (市净率)",
     }
     manifest = {"schema": 1, "entries": dict(sorted(entries.items())), "etf_meta": build_etf_meta(src, out, entries)}
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    atomic_write_bytes(out / "manifest.json", (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode())
     return manifest
 
 

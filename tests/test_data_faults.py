@@ -23,6 +23,7 @@ import pytest
 import quantkit as qk
 from quantkit.data import store as store_mod
 from quantkit.data.api import DataSources, list_data, load_prices
+from quantkit.data.checksum import content_sha256
 from quantkit.data.store import ParquetStore, Snapshot, StoreWriteError, frame_to_parquet_bytes
 from quantkit.errors import DataUnavailableError, DataValidationError, QuantkitError
 
@@ -353,19 +354,21 @@ def test_a_directory_chmod_read_only_refuses_writes(src):
 
 @pytest.mark.parametrize("how, words", [
     ("no-close", "missing required column 'close'"), ("duplicate-dates", "duplicate date"),
-    ("text-close", "has dtype"), ("sha", "sha256"),
+    ("text-close", "has dtype"), ("sha", "its sha256 differs"), ("content", "its content sha256 differs"),
 ])
 def test_bad_snapshot_file_is_one_line_naming_file_and_rule(tmp_path, how, words):
     frame = Snapshot().read(CODE).iloc[:30]
     frame = {"no-close": lambda f: f.drop(columns=["close"]),
              "duplicate-dates": lambda f: pd.concat([f.iloc[:5], f.iloc[4:]]),
              "text-close": lambda f: f.assign(close=f["close"].astype(str)),
-             "sha": lambda f: f}[how](frame)
+             "sha": lambda f: f, "content": lambda f: f}[how](frame)
     data = frame_to_parquet_bytes(frame)
     (tmp_path / "prices").mkdir()
     (tmp_path / "prices" / f"{CODE}.parquet").write_bytes(data)
     meta = {"symbol": CODE, "kind": "etf", "file": f"prices/{CODE}.parquet", "rows": 30,
             "sha256": "0" * 64 if how == "sha" else hashlib.sha256(data).hexdigest()}
+    if how == "content":  # the snapshot's own checksum: of the content, not of the bytes
+        meta = {**meta, "sha256": None, "content_sha256": content_sha256(frame.iloc[:-1])}
     (tmp_path / "manifest.json").write_text(json.dumps({"entries": {CODE: meta}}))
     with pytest.raises(DataValidationError, match=words) as err:
         Snapshot(tmp_path).read(CODE)
@@ -406,7 +409,7 @@ def _refused(capsys, store_dir: Path, *argv: str) -> str:
 
 def test_import_refuses_bars_dated_in_the_future(capsys, store_dir, tmp_path, monkeypatch):
     path = _csv(tmp_path / "f.csv")
-    monkeypatch.setattr(local_file, "today", lambda: _bars(30).index[20].date())
+    monkeypatch.setenv("QUANTKIT_NOW", str(_bars(30).index[20].date()))
     err = _refused(capsys, store_dir, str(path))
     assert "f.csv: data row 22 is dated" in err and "after today" in err
 

@@ -1,6 +1,5 @@
 """Facts of the committed real-data snapshot."""
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -9,10 +8,12 @@ import pytest
 
 import quantkit as qk
 from quantkit.data.adjust import Event, event_factor
+from quantkit.data.checksum import content_sha256
 from quantkit.data.schema import COLUMNS
 from quantkit.errors import ConfigError, DataUnavailableError
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "data_cache" / "snapshot"
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT / "data_cache" / "snapshot"
 MANIFEST = json.loads((SNAPSHOT / "manifest.json").read_text(encoding="utf-8"))["entries"]
 
 
@@ -47,8 +48,7 @@ def test_every_manifest_entry_is_checksummed_and_complete():
         assert key in MANIFEST
     assert sum(k.startswith("801") for k in MANIFEST) == 31
     for key, entry in MANIFEST.items():
-        path = SNAPSHOT / entry["file"]
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], key
+        assert content_sha256(pd.read_parquet(SNAPSHOT / entry["file"])) == entry["content_sha256"], key
         assert entry["sources"] and all(len(s["commit"]) == 40 for s in entry["sources"])
         for field in ("symbol", "name", "kind", "first_date", "last_date", "rows", "adjustment"):
             assert entry[field] not in (None, ""), (key, field)
@@ -145,22 +145,73 @@ def test_valuation_000300_has_pe_and_pb():
     assert val.loc["2026-05-28", "pb"] == pytest.approx(1.45)
 
 
-def test_rebuild_is_deterministic(tmp_path, shared_data):
-    shared = shared_data
+def _build(shared: Path, out: Path) -> dict:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, str(root / "data_cache" / "build_snapshot.py"), "--source", str(shared),
-                    "--out", str(tmp_path)], check=True, capture_output=True)
-    rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["entries"]
-    assert {k: v["sha256"] for k, v in rebuilt.items()} == {k: v["sha256"] for k, v in MANIFEST.items()}
+    subprocess.run([sys.executable, str(ROOT / "data_cache" / "build_snapshot.py"), "--source", str(shared),
+                    "--out", str(out)], check=True, capture_output=True)
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_rebuild_from_scratch_gives_the_same_manifest_and_frames(tmp_path, shared_data):
+    """Files written anew carry this pandas/pyarrow's versions in their bytes; the manifest (content
+    checksums included) and every frame, dtypes and index included, equal the committed ones."""
+    rebuilt = _build(shared_data, tmp_path)
+    assert rebuilt == json.loads((SNAPSHOT / "manifest.json").read_text(encoding="utf-8"))
+    files = [e["file"] for e in rebuilt["entries"].values()] + [e["file"] for e in rebuilt["etf_meta"]["files"].values()]
+    for file in files:
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / file), pd.read_parquet(SNAPSHOT / file),
+                                      check_exact=True, check_freq=True, obj=file)
+
+
+def test_rebuild_in_place_changes_no_committed_byte(tmp_path, shared_data):
+    import shutil
+
+    copy = tmp_path / "snapshot"
+    shutil.copytree(SNAPSHOT, copy)
+    _build(shared_data, copy)
+    before = {p.relative_to(SNAPSHOT): p.read_bytes() for p in SNAPSHOT.rglob("*") if p.is_file()}
+    after = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    assert after.keys() == before.keys()
+    assert [str(p) for p in before if after[p] != before[p]] == []
+
+
+def test_content_checksum_ignores_the_writer_but_sees_every_value(tmp_path):
+    """The same frame written by another pandas/pyarrow (other versions in the parquet metadata,
+    another codec) keeps its content checksum; a changed value, dtype, name or date does not."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = qk.load_prices("562800").iloc[:50]
+    frame.attrs = {}
+    table = pa.Table.from_pandas(frame)
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    paths = []
+    for version, codec in (("3.1.1", "zstd"), ("3.1.9", "snappy")):
+        stamped = table.replace_schema_metadata({b"pandas": json.dumps({**meta, "pandas_version": version}).encode()})
+        paths.append(tmp_path / f"{version}.parquet")
+        pq.write_table(stamped, paths[-1], compression=codec)
+    assert paths[0].read_bytes() != paths[1].read_bytes()
+    first, second = (pd.read_parquet(p) for p in paths)
+    assert content_sha256(first) == content_sha256(second) == content_sha256(frame)
+
+    changed = {
+        "one close": frame.assign(close=frame.close.where(frame.index != frame.index[7], frame.close.iloc[7] + 1e-9)),
+        "float32 volume": frame.astype({"volume": "float32"}),
+        "a column name": frame.rename(columns={"amount": "amt"}),
+        "the index name": frame.rename_axis("day"),
+        "one date": frame.set_axis(frame.index.where(frame.index != frame.index[-1], frame.index[-1] + pd.Timedelta(days=1))),
+        "column order": frame[frame.columns[::-1]],
+    }
+    digests = {what: content_sha256(f) for what, f in changed.items()}
+    assert len(set(digests.values()) | {content_sha256(frame)}) == len(changed) + 1, digests
 
 
 def _builder():
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "data_cache" / "build_snapshot.py"
+    path = ROOT / "data_cache" / "build_snapshot.py"
     spec = importlib.util.spec_from_file_location("build_snapshot", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -75,7 +75,7 @@ def data_version(symbols: Iterable[str], kind: str = "prices", sources: DataSour
     for code in symbols:
         sym = normalize_symbol(code)
         entry = src.store.entry(sym.code, kind) or src.snapshot.entry(sym.code, kind)
-        digest = entry.meta.get("sha256") if entry is not None else None
+        digest = entry and (entry.meta.get("content_sha256") or entry.meta.get("sha256"))
         if not digest:
             return None
         h.update(f"{sym.code}:{digest};".encode())

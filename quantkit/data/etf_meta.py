@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from quantkit.data.checksum import content_sha256
 from quantkit.data.store import default_snapshot_dir
 
 #: annualisation of a daily tracking error (sessions per year)
@@ -54,20 +55,21 @@ def meta_manifest() -> dict:
 
 @functools.lru_cache(maxsize=4)
 def _read(root: str, key: str) -> pd.DataFrame:
-    """A metadata file of the snapshot, checked against the manifest's sha256 (empty when not listed)."""
-    import hashlib
-    import io
-
+    """A metadata file of the snapshot, checked against the manifest's content_sha256 (empty when not listed)."""
     from quantkit.errors import DataValidationError
 
     entry = _manifest(root).get("files", {}).get(key)
     if entry is None:
         return pd.DataFrame()
-    data = (Path(root) / entry["file"]).read_bytes()
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise DataValidationError(f"snapshot/{entry['file']}: its sha256 differs from the manifest's; restore the "
-                                  "snapshot with `git checkout data_cache/snapshot`")
-    return pd.read_parquet(io.BytesIO(data))
+    try:
+        frame = pd.read_parquet(Path(root) / entry["file"])
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise DataValidationError(f"snapshot/{entry['file']}: not readable as parquet ({type(exc).__name__}); "
+                                  "restore the snapshot with `git checkout data_cache/snapshot`") from None
+    if content_sha256(frame) != entry["content_sha256"]:
+        raise DataValidationError(f"snapshot/{entry['file']}: its content differs from the manifest's checksum; "
+                                  "restore the snapshot with `git checkout data_cache/snapshot`")
+    return frame
 
 
 def meta_table() -> pd.DataFrame:

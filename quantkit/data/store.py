@@ -12,7 +12,11 @@ under a new, content-addressed name, the current manifest is copied to ``manifes
 and one atomic rename of ``manifest.json`` points at the new file; versions no longer named
 by the manifest or its backup are deleted afterwards. A reader therefore sees the old state or
 the new one, never a mix, whatever kills the writer. Every read checks the file against the
-manifest's sha256 and the schema; a bad file is quarantined and its entry dropped.
+manifest's checksum and the schema; a bad file is quarantined and its entry dropped.
+
+Checksums: the store's manifest holds the sha256 of each file's bytes (written and read by the
+same installation); the snapshot's holds ``content_sha256`` (:mod:`quantkit.data.checksum`), which
+stays the same when the snapshot is rebuilt by another pandas or pyarrow release.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Iterator
 import pandas as pd
 from filelock import FileLock
 
+from quantkit.data.checksum import content_sha256
 from quantkit.data.schema import validate_stored
 from quantkit.errors import DataUnavailableError, DataValidationError, QuantkitError
 
@@ -105,7 +110,7 @@ class _Bad(Exception):
     """A stored file that must not be used; ``str()`` is the reason (one line)."""
 
 
-_CHECKED: dict[tuple, pd.DataFrame] = {}  # (path, size, mtime_ns, sha256, code, kind) → validated frame
+_CHECKED: dict[tuple, pd.DataFrame] = {}  # (path, size, mtime_ns, checksums, code, kind) → validated frame
 _CHECKED_MAX = 256  # frames kept (a few MB)
 
 
@@ -113,7 +118,7 @@ def _read_checked(path: Path, meta: dict, code: str, kind: str, origin: str) -> 
     """:func:`_parse_file` of ``path``, remembered while the file's size and mtime stay the same
     (a process reads the same files many times); a copy each time."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns, meta.get("sha256"), code, kind)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, meta.get("sha256"), meta.get("content_sha256"), code, kind)
     frame = _CHECKED.get(key)
     if frame is None:
         frame = _parse_file(path.read_bytes(), meta, code, kind, origin)
@@ -124,8 +129,8 @@ def _read_checked(path: Path, meta: dict, code: str, kind: str, origin: str) -> 
 
 
 def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> pd.DataFrame:
-    """The validated frame held by ``data``; :class:`_Bad` when it differs from ``meta``'s sha256,
-    is not parquet, or breaks the schema."""
+    """The validated frame held by ``data``; :class:`_Bad` when it differs from ``meta``'s sha256
+    or content_sha256, is not parquet, or breaks the schema."""
     digest = meta.get("sha256")
     if digest and hashlib.sha256(data).hexdigest() != digest:
         raise _Bad("its sha256 differs from the manifest's")
@@ -133,6 +138,9 @@ def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> p
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise _Bad(f"not readable as parquet ({type(exc).__name__})") from None
+    content = meta.get("content_sha256")
+    if content and content_sha256(frame) != content:
+        raise _Bad("its content sha256 differs from the manifest's")
     try:
         return validate_stored(frame, code, kind, origin=origin)
     except DataValidationError as exc:
