@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +15,7 @@ import pytest
 
 import quantkit as qk
 from quantkit.data import etf_meta
+from quantkit.data.checksum import content_sha256
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,16 +130,33 @@ def test_cli_etf_peers_lists_the_930632_trackers_with_scale(capsys):
     assert code == 0 and "000300" in text and "unknown" in text
 
 
-def test_meta_rebuild_is_byte_identical(tmp_path, shared_data):
-    subprocess.run([sys.executable, str(ROOT / "data_cache" / "build_snapshot.py"), "--source", str(shared_data),
-                    "--out", str(tmp_path)], check=True, capture_output=True)
-    rebuilt = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["etf_meta"]
+def test_meta_files_match_their_checksums_and_stay_small():
+    """(The whole manifest, this block included, is rebuilt and compared in test_data_snapshot.)"""
     stored = json.loads((SNAPSHOT / "manifest.json").read_text(encoding="utf-8"))["etf_meta"]
-    assert rebuilt == stored
+    assert set(stored["files"]) == {"etf_meta", "etf_shares"}
     for entry in stored["files"].values():
-        assert hashlib.sha256((SNAPSHOT / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+        frame = pd.read_parquet(SNAPSHOT / entry["file"])
+        assert len(frame) == entry["rows"] and content_sha256(frame) == entry["content_sha256"]
     size = sum((SNAPSHOT / e["file"]).stat().st_size for e in stored["files"].values())
     assert size < 300_000
+
+
+def test_a_changed_meta_file_is_refused_in_one_line(tmp_path):
+    import shutil
+
+    from quantkit.errors import DataValidationError
+
+    copy = tmp_path / "snapshot"
+    shutil.copytree(SNAPSHOT, copy)
+    shares = pd.read_parquet(copy / "meta" / "etf_shares.parquet")
+    shares.iloc[3, shares.columns.get_loc("shares")] += 100
+    shares.to_parquet(copy / "meta" / "etf_shares.parquet")
+    with pytest.raises(DataValidationError, match=r"^snapshot/meta/etf_shares.parquet: its content differs") as err:
+        etf_meta._read(str(copy), "etf_shares")
+    assert "\n" not in str(err.value)
+    (copy / "meta" / "etf_meta.parquet").write_bytes(b"PAR1 not parquet PAR1")
+    with pytest.raises(DataValidationError, match="etf_meta.parquet: not readable as parquet"):
+        etf_meta._read(str(copy), "etf_meta")
 
 
 # ---------------------------------------------------------------- same-index selection in the rotation
@@ -169,6 +184,8 @@ def test_rotation_never_holds_two_etfs_of_one_index(shared_data):
     pairs = {tuple(sorted(s for s in syms if [groups.get(x) for x in syms].count(groups.get(s)) > 1))
              for syms in before.values()}
     assert len(before) == 27 and pairs == {("512000", "512880"), ("159611", "561560")}
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"held together on {len(before)} of {len(off.model.holdings)} weekly rebalances" in readme
     same = on.model.same_index
     assert set(zip(same["dropped"], same["kept"])) == {("512000", "512880"), ("561560", "159611")}
     # the basis of a 2025 decision, by hand: shares implied by volume / turnover × close on that day

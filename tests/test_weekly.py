@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import run_cli
 from quantkit.cli.main import main
 
 AS_OF, PREVIOUS = "2026-01-23", "2026-01-16"
@@ -130,6 +132,28 @@ def test_last_completed_session():
     assert last_completed_session(dates, datetime(2026, 1, 25, 2, 0, tzinfo=timezone.utc)) == dates[2]
 
 
+@pytest.mark.parametrize("pinned, expected", [
+    ("2026-01-23", "2026-01-23"),  # a day alone: after its close
+    ("2026-01-23T14:59", "2026-01-22"), ("2026-01-23T15:00", "2026-01-23"),  # exchange time
+    ("2026-01-23T06:59+00:00", "2026-01-22"), ("2026-01-23T07:00Z", "2026-01-23"),  # 15:00 in Shanghai is 07:00 UTC
+])
+def test_the_clock_is_pinned_by_quantkit_now(monkeypatch, pinned, expected):
+    from quantkit.data.calendar import last_completed_session, now, today
+
+    monkeypatch.setenv("QUANTKIT_NOW", pinned)
+    dates = pd.DatetimeIndex(["2026-01-21", "2026-01-22", "2026-01-23"])
+    assert last_completed_session(dates) == pd.Timestamp(expected)
+    assert now().tzinfo is not None and today() == now().astimezone().date()
+
+
+def test_a_bad_quantkit_now_is_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("QUANTKIT_NOW", "next tuesday")
+    code, _, err = run_cli(capsys, "signal", "--etf", "560860")
+    assert code == 2 and err.strip().splitlines() == [
+        "quantkit: error: QUANTKIT_NOW='next tuesday' is not a date: use YYYY-MM-DD or an ISO date-time, "
+        "or unset it to use the machine's clock"], err
+
+
 def test_as_of_resolves_to_last_session_on_or_before(tmp_path):
     from quantkit.app.weekly import build_weekly
 
@@ -183,6 +207,37 @@ def test_cli_writes_and_logs_changes(weeks, tmp_path, capsys):
     assert line == f"weekly report {AS_OF}: {out / f'weekly-{AS_OF}.html'} ({n} changes since {PREVIOUS}; 1 warnings)"
     written = json.loads((out / f"weekly-{AS_OF}.json").read_text(encoding="utf-8"))
     assert written == json.loads(weeks["second"].json.read_text(encoding="utf-8"))
+
+
+def test_readme_example_is_what_a_user_gets(tmp_path, capsys, monkeypatch):
+    """The README's two-week example prints the line it shows (4 regime flips, 3 ETFs without a bar)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = next(line for line in readme.splitlines() if line.startswith("weekly report 2026-05-07:"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["weekly", "--as-of", "2026-04-30"]) == 0
+    assert main(["weekly", "--as-of", "2026-05-07"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == shown
+    report = json.loads((tmp_path / "reports" / "weekly" / "weekly-2026-05-07.json").read_text(encoding="utf-8"))
+    changes = {(c["symbol"], c["field"], c["from"], c["to"]) for c in report["changes"]}
+    assert changes == _regime_flips_by_hand(report["universe"], "2026-04-30", "2026-05-07") and len(changes) == 4
+
+
+def _regime_flips_by_hand(codes, before: str, after: str) -> set:
+    """ETFs whose MA20/MA120 − 1 regime (±3 % band) differs between two sessions at which both have a bar."""
+    from quantkit.data.api import load_prices
+
+    def regime(close: pd.Series, day: str) -> str:
+        d = close.loc[:day].iloc[-20:].mean() / close.loc[:day].iloc[-120:].mean() - 1
+        return "up" if d > 0.03 else "down" if d < -0.03 else "range"
+
+    flips = set()
+    for code in codes:
+        close = load_prices(code)["close"]
+        if {pd.Timestamp(before), pd.Timestamp(after)} <= set(close.index) and len(close.loc[:before]) >= 120:
+            old, new = regime(close, before), regime(close, after)
+            if old != new:
+                flips.add((code, "regime", old, new))
+    return flips
 
 
 def test_cli_json_on_stdout(tmp_path, capsys):
