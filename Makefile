@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: demo test bench snapshot clean
+.PHONY: demo test test-later bench snapshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: $(VENV)/.installed
 ## test: install with test extras, then run the whole suite
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+## test-later: the same suite with the wall clock 400 days ahead (it must pass on any day)
+test-later: $(VENV)/.installed-test
+	$(BIN)/python tests/clock_ahead.py 400 -- $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

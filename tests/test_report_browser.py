@@ -37,8 +37,9 @@ class Browser:
     def __init__(self, profile: Path):
         from websockets.sync.client import connect
 
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # the machine's clock (tests/clock_ahead.py)
         self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
