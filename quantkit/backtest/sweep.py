@@ -92,7 +92,8 @@ class SweepResult:
     total_return, volatility, max_drawdown (negative fraction), calmar, trades, fees (CNY),
     exposure (decimal), psr (probability) — sorted by Sharpe (best first). ``walk_forward``: one
     row per split or None. ``skipped``: combinations dropped because short ≥ long. ``seconds``:
-    signal construction, simulation, metrics and robustness times. ``passes``: solver passes
+    signal construction, loading the simulator (importing vectorbt: 0 once a process has it),
+    simulation, metrics and robustness times. ``passes``: solver passes
     (vectorbt runs over all columns). ``returns``: daily returns (decimal), one column per
     combination named (short, long, band). ``robustness``: DSR and PBO (None when undefined).
     """
@@ -283,6 +284,9 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     order_price, val_close, tradable = (np.repeat(a, m, axis=1) for a in (arrays.order_price, arrays.close,
                                                                           arrays.tradable))
 
+    t0 = time.perf_counter()
+    import vectorbt.portfolio.nb  # noqa: F401  (the simulator, deferred; timed apart from the work)
+
     t1 = time.perf_counter()
     sim = simulate(targets, order_price, val_close, tradable, execution, costs, cash_sharing=False)
     t_sim = time.perf_counter() - t1
@@ -303,7 +307,7 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     table = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     t3 = time.perf_counter()
     robust = robustness(rets) if robust else None
-    seconds = {"signals": t_signals, "simulation": t_sim, "metrics": t3 - t2, "robustness": time.perf_counter() - t3}
+    seconds = {"signals": t_signals, "loading the simulator": t1 - t0, "simulation": t_sim, "metrics": t3 - t2, "robustness": time.perf_counter() - t3}
 
     wf = _walk_forward(rets, valid, n_splits) if n_splits else None
     return SweepResult(table=table, walk_forward=wf, combos=len(combos), skipped=skipped, sessions=n,

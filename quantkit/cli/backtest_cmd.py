@@ -58,7 +58,8 @@ def _sweep(args: argparse.Namespace) -> int:
     symbol, valid = res.symbol, res.combos - res.skipped
     print(f"{res.strategy} sweep on {symbol}, {res.start.date()} to {res.end.date()}: {res.combos:,} combinations, "
           f"{res.skipped:,} skipped (short ≥ long), {valid:,} backtested in {elapsed:.1f} s "
-          f"(signals {res.seconds['signals']:.1f} s, simulation {res.seconds['simulation']:.1f} s, metrics with PSR "
+          f"(signals {res.seconds['signals']:.1f} s, loading the simulator {res.seconds['loading the simulator']:.1f} s, "
+          f"simulation {res.seconds['simulation']:.1f} s, metrics with PSR "
           f"{res.seconds['metrics']:.1f} s, DSR and PBO {res.seconds['robustness']:.1f} s)", file=sys.stderr)
     for line in robustness_lines(res):
         print(line, file=sys.stderr)
