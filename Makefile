@@ -28,6 +28,7 @@ test: $(VENV)/.installed-test
 
 ## test-later: the same suite with the wall clock 400 days ahead (it must pass on any day)
 test-later: $(VENV)/.installed-test
+	$(BIN)/python tests/clock_ahead.py 400 -- date +"the clock of this run: %F"
 	$(BIN)/python tests/clock_ahead.py 400 -- $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

@@ -34,7 +34,7 @@ def _value_bytes(values: pd.Series) -> bytes:
     if kind == "M":
         stamps = values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
         return stamps.astype("datetime64[ns]").to_numpy().view("<i8").tobytes()
-    if kind in "biu" and kind:
+    if kind and kind in "biu":
         return values.to_numpy().astype("<i8").tobytes()
     if kind == "f":
         data = values.to_numpy().astype("<f8")
