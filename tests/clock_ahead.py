@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
 
     _, env = libfaketime.get_reload_information()
     env = {**os.environ, **env, "FAKETIME": f"+{int(argv[0])}d", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-           "DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "0"}  # a fixed offset: nothing to re-read
+           "FAKETIME_NO_CACHE": "0"}  # a fixed offset: nothing to re-read on every call
     os.execvpe(argv[2], argv[2:], env)
 
 

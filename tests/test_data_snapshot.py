@@ -208,6 +208,23 @@ def test_content_checksum_ignores_the_writer_but_sees_every_value(tmp_path):
     assert len(set(digests.values()) | {content_sha256(frame)}) == len(changed) + 1, digests
 
 
+def test_content_checksum_follows_its_documented_layout():
+    """Built here from the module docstring: a layout tag, then per column (index first) its name and
+    dtype as JSON and its values — int64 nanoseconds, little-endian float64, text as JSON."""
+    import hashlib
+    import struct
+
+    import numpy as np
+
+    days = pd.DatetimeIndex(["2026-01-22", "2026-01-23"], name="date").as_unit("ns")
+    frame = pd.DataFrame({"close": [1.5, np.nan], "name": ["稀有金属", None]}, index=days)
+    h = hashlib.sha256(b"quantkit content checksum 1\0")
+    h.update(b'["index:date", "datetime64[ns]"]\0' + struct.pack("<2q", *(d.value for d in days)))
+    h.update(b'["close", "float64"]\0' + struct.pack("<2d", 1.5, float("nan")))
+    h.update(f'["name", "{frame["name"].dtype}"]\0'.encode() + '["稀有金属", null]'.encode())
+    assert content_sha256(frame) == h.hexdigest()
+
+
 def _builder():
     import importlib.util
 

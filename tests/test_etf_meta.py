@@ -151,7 +151,7 @@ def test_a_changed_meta_file_is_refused_in_one_line(tmp_path):
     shares = pd.read_parquet(copy / "meta" / "etf_shares.parquet")
     shares.iloc[3, shares.columns.get_loc("shares")] += 100
     shares.to_parquet(copy / "meta" / "etf_shares.parquet")
-    with pytest.raises(DataValidationError, match=r"^snapshot/meta/etf_shares.parquet: its content differs") as err:
+    with pytest.raises(DataValidationError, match=r"^snapshot/meta/etf_shares.parquet: its content sha256 differs") as err:
         etf_meta._read(str(copy), "etf_shares")
     assert "\n" not in str(err.value)
     (copy / "meta" / "etf_meta.parquet").write_bytes(b"PAR1 not parquet PAR1")

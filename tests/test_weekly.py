@@ -132,18 +132,36 @@ def test_last_completed_session():
     assert last_completed_session(dates, datetime(2026, 1, 25, 2, 0, tzinfo=timezone.utc)) == dates[2]
 
 
-@pytest.mark.parametrize("pinned, expected", [
-    ("2026-01-23", "2026-01-23"),  # a day alone: after its close
-    ("2026-01-23T14:59", "2026-01-22"), ("2026-01-23T15:00", "2026-01-23"),  # exchange time
-    ("2026-01-23T06:59+00:00", "2026-01-22"), ("2026-01-23T07:00Z", "2026-01-23"),  # 15:00 in Shanghai is 07:00 UTC
+@pytest.mark.parametrize("pinned, utc, session", [
+    ("2026-01-23", "2026-01-23T10:00", "2026-01-23"),  # a day alone: 18:00 in Shanghai, after its close
+    ("20260123", "2026-01-23T10:00", "2026-01-23"),
+    ("2026-01-23T14:59", "2026-01-23T06:59", "2026-01-22"),  # exchange time: one minute before the close
+    ("2026-01-23T15:00", "2026-01-23T07:00", "2026-01-23"),
+    ("2026-01-23T06:59+00:00", "2026-01-23T06:59", "2026-01-22"), ("2026-01-23T07:00Z", "2026-01-23T07:00", "2026-01-23"),
 ])
-def test_the_clock_is_pinned_by_quantkit_now(monkeypatch, pinned, expected):
-    from quantkit.data.calendar import last_completed_session, now, today
+def test_the_clock_is_pinned_by_quantkit_now(monkeypatch, pinned, utc, session):
+    from quantkit.data.calendar import last_completed_session, now
 
     monkeypatch.setenv("QUANTKIT_NOW", pinned)
+    assert now() == datetime.fromisoformat(utc).replace(tzinfo=timezone.utc)
     dates = pd.DatetimeIndex(["2026-01-21", "2026-01-22", "2026-01-23"])
-    assert last_completed_session(dates) == pd.Timestamp(expected)
-    assert now().tzinfo is not None and today() == now().astimezone().date()
+    assert last_completed_session(dates) == pd.Timestamp(session)
+
+
+@pytest.mark.parametrize("zone, day", [("UTC", "2026-01-23"), ("Asia/Shanghai", "2026-01-24")])
+def test_today_is_the_pinned_instant_in_the_machines_zone(monkeypatch, zone, day):
+    import time
+
+    from quantkit.data.calendar import today
+
+    monkeypatch.setenv("QUANTKIT_NOW", "2026-01-23T23:30+00:00")  # 07:30 on the 24th in Shanghai
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert str(today()) == day
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_bad_quantkit_now_is_one_line(capsys, monkeypatch):

@@ -307,7 +307,8 @@ def sweep_timing(prices: pd.DataFrame, grid: Mapping[str, Sequence], *, signal_c
     table = table.sort_values("sharpe", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     t3 = time.perf_counter()
     robust = robustness(rets) if robust else None
-    seconds = {"signals": t_signals, "loading the simulator": t1 - t0, "simulation": t_sim, "metrics": t3 - t2, "robustness": time.perf_counter() - t3}
+    seconds = {"signals": t_signals, "loading the simulator": t1 - t0, "simulation": t_sim, "metrics": t3 - t2,
+               "robustness": time.perf_counter() - t3}
 
     wf = _walk_forward(rets, valid, n_splits) if n_splits else None
     return SweepResult(table=table, walk_forward=wf, combos=len(combos), skipped=skipped, sessions=n,

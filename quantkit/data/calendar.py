@@ -36,12 +36,13 @@ def now() -> datetime:
     from zoneinfo import ZoneInfo
 
     try:
-        moment = datetime.fromisoformat(pinned)
+        moment = datetime.combine(date.fromisoformat(pinned), _PINNED_TIME)
     except ValueError:
-        raise ConfigError(f"{CLOCK_ENV}={pinned!r} is not a date: use YYYY-MM-DD or an ISO date-time, "
-                          "or unset it to use the machine's clock") from None
-    if len(pinned) == 10:
-        moment = datetime.combine(moment.date(), _PINNED_TIME)
+        try:
+            moment = datetime.fromisoformat(pinned)
+        except ValueError:
+            raise ConfigError(f"{CLOCK_ENV}={pinned!r} is not a date: use YYYY-MM-DD or an ISO date-time, "
+                              "or unset it to use the machine's clock") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(EXCHANGE_TZ))
 
 

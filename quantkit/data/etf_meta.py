@@ -28,8 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from quantkit.data.checksum import content_sha256
-from quantkit.data.store import default_snapshot_dir
+from quantkit.data.store import Snapshot, default_snapshot_dir
 
 #: annualisation of a daily tracking error (sessions per year)
 SESSIONS_PER_YEAR = 243
@@ -55,21 +54,9 @@ def meta_manifest() -> dict:
 
 @functools.lru_cache(maxsize=4)
 def _read(root: str, key: str) -> pd.DataFrame:
-    """A metadata file of the snapshot, checked against the manifest's content_sha256 (empty when not listed)."""
-    from quantkit.errors import DataValidationError
-
+    """A metadata file of the snapshot, checked against the manifest's checksum (empty when not listed)."""
     entry = _manifest(root).get("files", {}).get(key)
-    if entry is None:
-        return pd.DataFrame()
-    try:
-        frame = pd.read_parquet(Path(root) / entry["file"])
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise DataValidationError(f"snapshot/{entry['file']}: not readable as parquet ({type(exc).__name__}); "
-                                  "restore the snapshot with `git checkout data_cache/snapshot`") from None
-    if content_sha256(frame) != entry["content_sha256"]:
-        raise DataValidationError(f"snapshot/{entry['file']}: its content differs from the manifest's checksum; "
-                                  "restore the snapshot with `git checkout data_cache/snapshot`")
-    return frame
+    return pd.DataFrame() if entry is None else Snapshot(Path(root)).read_file(entry)
 
 
 def meta_table() -> pd.DataFrame:

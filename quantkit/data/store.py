@@ -128,9 +128,9 @@ def _read_checked(path: Path, meta: dict, code: str, kind: str, origin: str) -> 
     return frame.copy()
 
 
-def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> pd.DataFrame:
-    """The validated frame held by ``data``; :class:`_Bad` when it differs from ``meta``'s sha256
-    or content_sha256, is not parquet, or breaks the schema."""
+def _checked_frame(data: bytes, meta: dict) -> pd.DataFrame:
+    """The frame held by ``data``; :class:`_Bad` when it differs from ``meta``'s sha256 or
+    content_sha256 (whichever it has) or is not parquet."""
     digest = meta.get("sha256")
     if digest and hashlib.sha256(data).hexdigest() != digest:
         raise _Bad("its sha256 differs from the manifest's")
@@ -141,6 +141,13 @@ def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> p
     content = meta.get("content_sha256")
     if content and content_sha256(frame) != content:
         raise _Bad("its content sha256 differs from the manifest's")
+    return frame
+
+
+def _parse_file(data: bytes, meta: dict, code: str, kind: str, origin: str) -> pd.DataFrame:
+    """The validated frame held by ``data``; :class:`_Bad` when :func:`_checked_frame` refuses it or
+    it breaks the schema."""
+    frame = _checked_frame(data, meta)
     try:
         return validate_stored(frame, code, kind, origin=origin)
     except DataValidationError as exc:
@@ -202,14 +209,27 @@ class Snapshot:
         if entry is None:
             return None
         origin = f"snapshot/{entry.meta['file']}"
-        try:
+        with _restore_hint(origin):
             frame = _read_checked(entry.path, entry.meta, code, kind, origin)
-        except (_Bad, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            raise DataValidationError(f"{origin}: {reason}; restore the snapshot with "
-                                      "`git checkout data_cache/snapshot`") from None
         frame.attrs = _attrs(code, entry.meta, "snapshot")
         return frame
+
+    def read_file(self, meta: dict) -> pd.DataFrame:
+        """The frame of a snapshot file outside the price schema (``meta``: its manifest record,
+        with ``file`` and a checksum); :class:`DataValidationError` as :meth:`read` when damaged."""
+        with _restore_hint(f"snapshot/{meta['file']}"):
+            return _checked_frame((self.root / meta["file"]).read_bytes(), meta)
+
+
+@contextlib.contextmanager
+def _restore_hint(origin: str) -> Iterator[None]:
+    """A bad or unreadable snapshot file as one :class:`DataValidationError` line naming it."""
+    try:
+        yield
+    except (_Bad, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise DataValidationError(f"{origin}: {reason}; restore the snapshot with "
+                                  "`git checkout data_cache/snapshot`") from None
 
 
 _MISSING = object()

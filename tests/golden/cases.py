@@ -50,25 +50,21 @@ def run_case(name: str, clock: str = RECORDED_ON) -> dict:
     """Run one case in-process from the repository root on the pinned ``clock`` (YYYY-MM-DD) and
     parse its JSON output."""
     import os
+    from unittest import mock
 
     from quantkit.cli.main import main
     from quantkit.data.calendar import CLOCK_ENV
 
     out = io.StringIO()
-    cwd, saved = os.getcwd(), os.environ.get(CLOCK_ENV)
-    with tempfile.TemporaryDirectory() as tmp:
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {CLOCK_ENV: clock}):
         argv = [a.replace("{tmp}", tmp) for a in CASES[name]]
         os.chdir(ROOT)
-        os.environ[CLOCK_ENV] = clock
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
                 code = main(argv)
         finally:
             os.chdir(cwd)
-            if saved is None:
-                os.environ.pop(CLOCK_ENV, None)
-            else:
-                os.environ[CLOCK_ENV] = saved
     if code != 0:
         raise RuntimeError(f"quantkit {' '.join(argv)} exited {code}")
     return json.loads(out.getvalue())
